@@ -1,0 +1,16 @@
+"""Command line: click commands only. Each command lives in its own module and stays thin."""
+
+from __future__ import annotations
+
+from reconciler.cli.common import cli
+
+# Each module below registers its commands on `cli` when imported (one line per module).
+# isort: off
+# isort: on
+
+
+def main() -> None:
+    cli(prog_name="reconciler")
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,100 @@
+"""The root command group, shared options and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+
+@dataclass
+class Options:
+    """Options common to every command, set on the root group."""
+
+    project_dir: Path | None = None
+    log_format: str = "console"
+    verbose: int = 0
+
+
+def print_error(error: ReconcilerError) -> None:
+    where = error.where
+    prefix = f"error: {where}: " if where else "error: "
+    click.echo(prefix + error.message, err=True)
+    if error.hint:
+        click.echo(f"hint: {error.hint}", err=True)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a ReconcilerError into one clear message and exit 1; tracebacks only with -v."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        ctx = click.get_current_context()
+        opts = ctx.find_object(Options) or Options()
+        try:
+            return func(*args, **kwargs)
+        except ReconcilerError as error:
+            if opts.verbose:
+                raise
+            print_error(error)
+            sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconciler")
+@click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project directory (default: the nearest directory with reconciler.yaml).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["console", "json"]),
+    default="console",
+    show_default=True,
+    help="Log lines for people or for machines.",
+)
+@click.option("-v", "--verbose", count=True, help="More detail; tracebacks on errors.")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path | None, log_format: str, verbose: int) -> None:
+    """GitOps for AI assets: registered models, aliases, serving endpoints, vector search
+    and quotas on Databricks or any MLflow registry.
+
+    \b
+    Exit codes: 0 success / nothing to change, 1 error, 2 changes or drift.
+    """
+    ctx.obj = Options(project_dir=project_dir, log_format=log_format, verbose=verbose)
+
+
+def options() -> Options:
+    ctx = click.get_current_context()
+    found = ctx.find_object(Options)
+    return found if found is not None else Options()
+
+
+def target_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``-t/--target`` (default: the project's default_target)."""
+    return click.option(
+        "-t", "--target", "target", default=None, help="Target name from reconciler.yaml."
+    )(func)

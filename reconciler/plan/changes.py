@@ -1,0 +1,92 @@
+"""Changes and plans: small immutable values, serialized as the plan JSON contract."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = "1"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+
+class FieldDiff(BaseModel):
+    """One field that differs: ``path`` is dotted (``served_entities.champion.version``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+class Change(BaseModel):
+    """One planned change of one asset.
+
+    ``desired`` is the spec document apply sends (aliases resolved to versions, secrets kept as
+    ``{{secrets/...}}`` references, never values); ``None`` for deletes.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    kind: str
+    name: str
+    action: Action
+    diffs: tuple[FieldDiff, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    reason: str | None = Field(default=None, description="Why replace/delete; what is lost.")
+    desired: dict[str, Any] | None = None
+
+    @property
+    def destructive(self) -> bool:
+        return self.action in (Action.DELETE, Action.REPLACE)
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    create: int = 0
+    update: int = 0
+    replace: int = 0
+    delete: int = 0
+
+
+class Plan(BaseModel):
+    """The ordered changes for one target. ``fingerprint`` hashes the live state read."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format_version: str = FORMAT_VERSION
+    project: str = ""
+    target: str
+    changes: tuple[Change, ...] = ()
+    summary: Summary = Summary()
+    fingerprint: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def destructive(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.destructive)
+
+
+def summarize(changes: tuple[Change, ...]) -> Summary:
+    counts = {a: 0 for a in Action}
+    for change in changes:
+        counts[change.action] += 1
+    return Summary(
+        create=counts[Action.CREATE],
+        update=counts[Action.UPDATE],
+        replace=counts[Action.REPLACE],
+        delete=counts[Action.DELETE],
+    )

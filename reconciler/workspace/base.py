@@ -1,0 +1,92 @@
+"""The boundary between the pure core and a live system (Databricks, the sandbox, MLflow).
+
+Adapters read live assets already folded into the spec shape (``LiveAsset.doc``) so the diff
+compares like with like, and execute one planned change at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from reconciler.plan.changes import Change
+from reconciler.resources import KindName, address_of
+
+OWNER_TAG = "reconciler.project"
+"""Tag key that marks an asset as created and owned by a reconciler project."""
+
+
+@dataclass(frozen=True)
+class LiveAsset:
+    """One asset as it is in the workspace."""
+
+    kind: KindName
+    name: str
+    doc: Mapping[str, Any]
+    """Normalized to the spec shape: server defaults folded away, order made canonical."""
+    raw: Mapping[str, Any]
+    """The API object as read (``as_dict()``): apply merges with it (AI Gateway, tags)."""
+    owner: str | None = None
+    """The project that marked the asset as its own, or None when unmarked."""
+
+    @property
+    def address(self) -> str:
+        return address_of(self.kind, self.name)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    model: str
+    version: int
+    status: str
+    """READY, PENDING_REGISTRATION, FAILED_REGISTRATION, ..."""
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """What a plan needs: the named assets, the versions named, and (for prune) owned assets."""
+
+    assets: Sequence[tuple[KindName, str]] = ()
+    versions: Sequence[tuple[str, int]] = ()
+    owned_by: str | None = None
+    """When set, also list assets of the requested kinds marked as owned by this project."""
+    owned_kinds: Sequence[KindName] = ()
+
+
+@dataclass
+class LiveState:
+    assets: dict[str, LiveAsset] = field(default_factory=dict)
+    """By address; an address that was asked for and is absent does not exist."""
+    versions: dict[tuple[str, int], VersionInfo] = field(default_factory=dict)
+    api_calls: int = 0
+    seconds: float = 0.0
+
+    def fingerprint(self, addresses: Sequence[str] | None = None) -> str:
+        """A stable hash of the live docs (of the given addresses), for stale-plan checks."""
+        keys = sorted(self.assets) if addresses is None else sorted(addresses)
+        payload = {k: self.assets[k].doc if k in self.assets else None for k in keys}
+        blob = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+class Workspace(ABC):
+    """A live system holding assets. One instance per command; not shared across threads
+    unless the adapter says so."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[frozenset[KindName]]
+
+    @abstractmethod
+    def read(self, request: ReadRequest) -> LiveState:
+        """Read what the request names. Never writes."""
+
+    @abstractmethod
+    def apply_change(self, change: Change, live: LiveAsset | None) -> None:
+        """Execute one change and return once the asset has settled (or raise)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and in-process servers."""
