@@ -6,11 +6,16 @@ shape every other part of the tool reads.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from reconciler.errors import Location, ManifestError
+from reconciler.resources import KindName
 
 PROJECT_FILE = "reconciler.yaml"
 
@@ -41,6 +46,9 @@ class IgnoreRule(_Model):
     fields: list[str] = Field(min_length=1)
 
 
+VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 class Target(_Model):
     type: TargetType
     profile: str | None = Field(default=None, description="databricks: ~/.databrickscfg profile")
@@ -53,6 +61,11 @@ class Target(_Model):
     protected: list[str] = Field(
         default_factory=list, description="Address globs never deleted or replaced."
     )
+    include: list[str] | None = Field(
+        default=None,
+        description="Manifest globs for this target instead of the project's include"
+        " (e.g. only the registry manifests for an mlflow target).",
+    )
 
 
 class Project(_Model):
@@ -64,3 +77,174 @@ class Project(_Model):
 
     # Set by the loader; not part of the file.
     root: Path = Field(default=Path("."), exclude=True)
+    cwd: Path | None = Field(default=None, exclude=True)
+    """The working directory paths in messages are shown relative to (None: the process's)."""
+    file: str = Field(default=PROJECT_FILE, exclude=True)
+    """The project file as shown in messages (relative to the working directory if possible)."""
+    positions: Any = Field(default=None, exclude=True)
+    """Where each value of the project file was written (``manifest.document.Positions``)."""
+
+    @field_validator("variables")
+    @classmethod
+    def _variable_names(cls, value: dict[str, Variable]) -> dict[str, Variable]:
+        for name in value:
+            if not VARIABLE_NAME.match(name):
+                raise ValueError(
+                    f"variable name {name!r}: use letters, digits and '_',"
+                    " not starting with a digit"
+                )
+        return value
+
+    def location(self, *path: str | int) -> Location:
+        """Where ``path`` (e.g. ``"targets", "dev", "variables"``) is in the project file."""
+        if self.positions is None:
+            return Location(self.file, 1, 1)
+        found: Location = self.positions.find(tuple(path))
+        return found
+
+    def include_for(self, target_name: str) -> list[str]:
+        target = self.targets[target_name]
+        return list(target.include) if target.include is not None else list(self.include)
+
+    def variables_for(self, target_name: str) -> dict[str, Any]:
+        """Variable values for one target: project defaults, then the target's overrides.
+
+        A variable without a default and not set by the target has no entry: referencing it
+        is an error at the reference.
+        """
+        values = {name: v.default for name, v in self.variables.items() if v.default is not None}
+        values.update(self.targets[target_name].variables)
+        return values
+
+
+def find_project_file(project_dir: Path | None = None, *, cwd: Path | None = None) -> Path:
+    """The project file: in ``project_dir`` if given, else in ``cwd`` or its nearest parent."""
+    if project_dir is not None:
+        candidate = Path(project_dir) / PROJECT_FILE
+        if not candidate.is_file():
+            raise ManifestError(
+                f"no {PROJECT_FILE} in {project_dir}",
+                hint="pass the directory that holds reconciler.yaml to --project",
+            )
+        return candidate
+    start = (cwd or Path.cwd()).resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    raise ManifestError(
+        f"no {PROJECT_FILE} in {start} or any parent directory",
+        hint="run inside a project, or pass --project DIR",
+    )
+
+
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    """A path as short as it can be shown: relative to the working directory when inside it."""
+    base = (cwd or Path.cwd()).resolve()
+    try:
+        return str(path.resolve().relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def load_project(project_dir: Path | None = None, *, cwd: Path | None = None) -> Project:
+    """Find, parse and validate ``reconciler.yaml``; errors name file:line:col."""
+    from reconciler.manifest.document import load_yaml
+    from reconciler.manifest.validate import validate_model
+
+    path = find_project_file(project_dir, cwd=cwd)
+    shown = display_path(path, cwd)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ManifestError(f"cannot read {shown}: {exc.strerror}") from None
+    value, positions = load_yaml(data, shown)
+    if value is None:
+        raise ManifestError(
+            "project file is empty",
+            location=Location(shown, 1, 1),
+            hint="it needs at least `project:` and `targets:` (see docs/manifests.md)",
+        )
+    if not isinstance(value, dict):
+        raise ManifestError(
+            f"project file must be a mapping of keys, not a {type(value).__name__}",
+            location=positions.find(()),
+        )
+    project = validate_model(Project, value, positions)
+    project = project.model_copy(
+        update={
+            "root": path.parent.resolve(),
+            "cwd": cwd.resolve() if cwd is not None else None,
+            "file": shown,
+            "positions": positions,
+        }
+    )
+    _check_project(project)
+    return project
+
+
+def _check_project(project: Project) -> None:
+    if project.default_target is not None and project.default_target not in project.targets:
+        raise ManifestError(
+            f"default_target {project.default_target!r} is not a target"
+            f" (targets: {', '.join(project.targets)})",
+            location=project.location("default_target"),
+        )
+    for name, target in project.targets.items():
+        for var in target.variables:
+            if var not in project.variables:
+                raise ManifestError(
+                    f"target {name!r} sets variable {var!r}, which is not declared under"
+                    " `variables:`",
+                    location=project.location("targets", name, "variables", var),
+                    hint=f"declare it: variables: {{{var}: {{default: ...}}}}",
+                )
+        globs: list[tuple[tuple[str | int, ...], str]] = [
+            (("protected", i), g) for i, g in enumerate(target.protected)
+        ]
+        globs += [(("ignore", i, "asset"), rule.asset) for i, rule in enumerate(target.ignore)]
+        for path, glob in globs:
+            if not _matches_some_kind(glob):
+                raise ManifestError(
+                    f"{glob!r} matches no asset address; addresses start with a kind"
+                    f" ({', '.join(k.value for k in KindName)})",
+                    location=project.location("targets", name, *path),
+                    hint="e.g. registered_model.prod.* or serving_endpoint.support-*",
+                )
+        if target.type is TargetType.MLFLOW and not target.tracking_uri:
+            raise ManifestError(
+                f"mlflow target {name!r} needs tracking_uri",
+                location=project.location("targets", name),
+                hint='e.g. tracking_uri: "sqlite:///.reconciler/mlflow.db"',
+            )
+
+
+def _matches_some_kind(glob: str) -> bool:
+    """Whether an address glob can match anything: its kind part must fit some kind."""
+    if glob.startswith("*"):
+        return True
+    kind_part = glob.split(".", 1)[0]
+    return any(fnmatch.fnmatchcase(kind.value, kind_part) for kind in KindName)
+
+
+def select_target(project: Project, name: str | None) -> tuple[str, Target]:
+    """The target named on the command line, else the project's default_target.
+
+    With neither, a project with exactly one target uses it.
+    """
+    chosen = name or project.default_target
+    if chosen is None:
+        if len(project.targets) == 1:
+            chosen = next(iter(project.targets))
+        else:
+            raise ManifestError(
+                "no target given and the project has no default_target",
+                location=project.location(),
+                hint=f"pass -t one of: {', '.join(project.targets)}",
+            )
+    if chosen not in project.targets:
+        raise ManifestError(
+            f"unknown target {chosen!r}; known targets: {', '.join(project.targets)}",
+            hint=f"targets are declared in {project.file}",
+        )
+    return chosen, project.targets[chosen]

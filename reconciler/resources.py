@@ -46,6 +46,30 @@ class DesiredState:
     project: str
     target: str
     resources: Mapping[str, Resource] = field(default_factory=dict)
+    positions: Mapping[str, Mapping[str, Location]] = field(default_factory=dict)
+    """Per address, where each field was written: dotted paths relative to the asset as in
+    plan diffs (``""`` is the asset itself, ``"served_entities.0.entity"``, ``"tags.team"``)."""
+    files: tuple[str, ...] = ()
+    """The manifest files read, as shown in messages."""
 
     def of_kind(self, kind: KindName) -> list[Resource]:
         return [r for r in self.resources.values() if r.kind == kind]
+
+    def location_of(self, address: str, path: str = "") -> Location | None:
+        """Where a field of an asset was written, for errors found after loading.
+
+        ``path`` is dotted (``"served_entities.1.entity"``); when that exact field was not
+        written (a default, or a list index beyond the manifest), the nearest written
+        ancestor is used, down to the asset itself. None for an unknown address.
+        """
+        table = self.positions.get(address)
+        if not table:
+            resource = self.resources.get(address)
+            return resource.location if resource is not None else None
+        parts = path.split(".") if path else []
+        while parts:
+            found = table.get(".".join(parts))
+            if found is not None:
+                return found
+            parts.pop()
+        return table.get("") or self.resources[address].location

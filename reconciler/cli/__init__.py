@@ -6,6 +6,8 @@ from reconciler.cli.common import cli
 
 # Each module below registers its commands on `cli` when imported (one line per module).
 # isort: off
+from reconciler.cli import validate as _validate  # noqa: F401
+from reconciler.cli import schema as _schema  # noqa: F401
 # isort: on
 
 

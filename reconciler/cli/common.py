@@ -13,6 +13,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.logs import configure_logging
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -85,6 +86,7 @@ def cli(ctx: click.Context, project_dir: Path | None, log_format: str, verbose: 
     Exit codes: 0 success / nothing to change, 1 error, 2 changes or drift.
     """
     ctx.obj = Options(project_dir=project_dir, log_format=log_format, verbose=verbose)
+    configure_logging(log_format, verbose)
 
 
 def options() -> Options:
@@ -97,4 +99,16 @@ def target_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``-t/--target`` (default: the project's default_target)."""
     return click.option(
         "-t", "--target", "target", default=None, help="Target name from reconciler.yaml."
+    )(func)
+
+
+def ref_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--ref REV``: the manifests as they were at a git revision (rollback, audits)."""
+    return click.option(
+        "--ref",
+        "ref",
+        default=None,
+        metavar="REV",
+        help="Read the manifests as they were at this git revision (from git objects; the "
+        "working tree is not touched). The project file is read from the working tree.",
     )(func)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, field_validator
 
-from reconciler.kinds.base import Spec, check_alias_name, check_uc_name
+from reconciler.kinds.base import FieldError, Spec, check_alias_name, check_uc_name
 
 
 class AliasEntry(Spec):
     """Long form of an alias: ``champion: {version: 4, approval: CHG-2187}``."""
 
     version: int = Field(ge=1)
+    """The model version the alias points to."""
     approval: str | None = Field(
         default=None, description="Change or approval reference, written as a version tag."
     )
@@ -20,18 +23,35 @@ class RegisteredModelSpec(Spec):
     """``registered_models:`` entry. On Databricks ``name`` is catalog.schema.model."""
 
     name: str = Field(min_length=1)
+    """catalog.schema.model on Databricks; free-form in an MLflow registry."""
     comment: str | None = None
+    """Description of the model."""
     owner: str | None = None
+    """Owner (Unity Catalog user or group)."""
     tags: dict[str, str] | None = None
+    """Model tags."""
     aliases: dict[str, int | AliasEntry] = Field(default_factory=dict)
+    """alias -> version (champion: 4), or alias -> {version, approval}. Versions are created by
+    training pipelines; the plan checks they exist and are READY."""
 
-    @field_validator("aliases")
+    @field_validator("aliases", mode="before")
     @classmethod
-    def _aliases(cls, value: dict[str, int | AliasEntry]) -> dict[str, int | AliasEntry]:
+    def _aliases(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
         for alias, entry in value.items():
-            check_alias_name(alias)
-            if isinstance(entry, int) and entry < 1:
-                raise ValueError(f"alias {alias!r}: version must be a positive integer")
+            try:
+                check_alias_name(str(alias))
+            except ValueError as exc:
+                raise FieldError(str(exc), at=(alias,), key=True) from None
+            if isinstance(entry, dict):
+                continue
+            if isinstance(entry, bool) or not isinstance(entry, int) or entry < 1:
+                raise FieldError(
+                    f"alias {alias!r}: the version must be a positive integer (champion: 4)"
+                    " or a mapping (champion: {version: 4, approval: CHG-1})",
+                    at=(alias,),
+                )
         return value
 
     def alias_entries(self) -> dict[str, AliasEntry]:

@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.base import ENDPOINT_NAME, Spec
+from reconciler.kinds.base import ENDPOINT_NAME, FieldError, Spec, check_alias_name
 
 MAX_SERVED_ENTITIES = 10
 
@@ -28,41 +28,64 @@ class ServedEntitySpec(Spec):
     """``entity`` is ``cat.sch.model@alias``, or ``cat.sch.model`` + ``version``."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=63)
+    """Stable route name used by traffic; keep it when the version changes."""
     entity: str
+    """catalog.schema.model@alias (resolved at plan time), or catalog.schema.model + version."""
     version: int | None = Field(default=None, ge=1)
+    """Model version, only when entity names no alias."""
     workload_size: str | None = None
+    """Small, Medium, Large (or a custom size); not with min/max provisioned concurrency."""
     workload_type: WorkloadType | None = None
+    """Compute type (default CPU)."""
     scale_to_zero: bool | None = None
+    """Scale to zero when idle."""
     min_provisioned_concurrency: int | None = Field(default=None, ge=0)
+    """Lower bound of provisioned concurrency."""
     max_provisioned_concurrency: int | None = Field(default=None, ge=0)
+    """Upper bound of provisioned concurrency."""
     environment_vars: dict[str, str] | None = None
+    """Environment variables; values may be {{secrets/scope/key}} references."""
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        alias = self.entity.partition("@")[2]
-        if alias and self.version is not None:
-            raise ValueError(
-                f"served entity {self.name!r}: give either entity 'model@alias' or a version,"
-                " not both"
+        model, at, alias = self.entity.partition("@")
+        if not model:
+            raise FieldError(
+                f"served entity {self.name!r}: entity {self.entity!r} names no model",
+                at=("entity",),
             )
-        if not alias and self.version is None:
-            raise ValueError(
-                f"served entity {self.name!r}: entity {self.entity!r} needs '@alias' or a version"
+        if at:
+            try:
+                check_alias_name(alias)
+            except ValueError as exc:
+                raise FieldError(f"served entity {self.name!r}: {exc}", at=("entity",)) from None
+        if at and self.version is not None:
+            raise FieldError(
+                f"served entity {self.name!r}: give either entity 'model@alias' or a version,"
+                " not both",
+                at=("version",),
+            )
+        if not at and self.version is None:
+            raise FieldError(
+                f"served entity {self.name!r}: entity {self.entity!r} needs '@alias' or a version",
+                at=("entity",),
             )
         uses_concurrency = (
             self.min_provisioned_concurrency is not None
             or self.max_provisioned_concurrency is not None
         )
         if self.workload_size is not None and uses_concurrency:
-            raise ValueError(
+            raise FieldError(
                 f"served entity {self.name!r}: workload_size cannot be combined with"
-                " min/max_provisioned_concurrency; use one or the other"
+                " min/max_provisioned_concurrency; use one or the other",
+                at=("workload_size",),
             )
         lo, hi = self.min_provisioned_concurrency, self.max_provisioned_concurrency
         if lo is not None and hi is not None and lo > hi:
-            raise ValueError(
+            raise FieldError(
                 f"served entity {self.name!r}: min_provisioned_concurrency ({lo}) is greater"
-                f" than max_provisioned_concurrency ({hi})"
+                f" than max_provisioned_concurrency ({hi})",
+                at=("min_provisioned_concurrency",),
             )
         return self
 
@@ -104,9 +127,13 @@ class AiGatewaySpec(Spec):
     """AI Gateway settings other than rate limits (those live in ``quotas:``)."""
 
     usage_tracking: bool | None = None
+    """Record usage in the system tables."""
     guardrails: GuardrailsSpec | None = None
+    """Input and output guardrails."""
     inference_tables: InferenceTablesSpec | None = None
+    """Log requests and responses to a Unity Catalog table."""
     fallbacks: bool | None = None
+    """Fall back to the other served entities on errors."""
 
 
 class PermissionSpec(Spec):
@@ -129,14 +156,23 @@ class ServingEndpointSpec(Spec):
     """``serving_endpoints:`` entry."""
 
     name: str
+    """Endpoint name: letters, digits, '-' and '_' (at most 63)."""
     description: str | None = None
+    """Set at creation."""
     route_optimized: bool | None = None
+    """Set at creation; changing it replaces the endpoint."""
     budget_policy_id: str | None = None
+    """Set at creation."""
     served_entities: list[ServedEntitySpec] = Field(min_length=1)
+    """1 to 10 served models."""
     traffic: dict[str, int] | None = None
+    """served entity name -> percent; required with several entities; sums to 100."""
     ai_gateway: AiGatewaySpec | None = None
+    """AI Gateway settings; rate limits are declared under quotas."""
     tags: dict[str, str] | None = None
+    """Endpoint tags."""
     permissions: list[PermissionSpec] | None = None
+    """Direct ACL entries."""
 
     @field_validator("name")
     @classmethod
@@ -152,31 +188,44 @@ class ServingEndpointSpec(Spec):
     def _check(self) -> Self:
         entities = self.served_entities
         if len(entities) > MAX_SERVED_ENTITIES:
-            raise ValueError(
+            raise FieldError(
                 f"endpoint {self.name!r} has {len(entities)} served entities;"
-                f" at most {MAX_SERVED_ENTITIES} are allowed"
+                f" at most {MAX_SERVED_ENTITIES} are allowed",
+                at=("served_entities", MAX_SERVED_ENTITIES),
             )
         names = [e.name for e in entities]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"endpoint {self.name!r}: served entity names repeat: {dupes}")
+        seen: set[str] = set()
+        for index, name in enumerate(names):
+            if name in seen:
+                raise FieldError(
+                    f"endpoint {self.name!r}: served entity name {name!r} is used twice",
+                    at=("served_entities", index, "name"),
+                )
+            seen.add(name)
         if self.traffic is None:
             if len(entities) > 1:
-                raise ValueError(
+                raise FieldError(
                     f"endpoint {self.name!r} serves {len(entities)} entities and needs"
-                    " a traffic split naming each"
+                    f" a traffic split naming each (traffic: {{{names[0]}: 90, ...}})",
+                    at=("served_entities",),
                 )
             return self
-        unknown = sorted(set(self.traffic) - set(names))
-        if unknown:
-            raise ValueError(
-                f"endpoint {self.name!r}: traffic names {unknown}, which are not served"
-                f" entities (served: {names})"
-            )
         for route, pct in self.traffic.items():
+            if route not in seen:
+                raise FieldError(
+                    f"endpoint {self.name!r}: traffic names {route!r}, which is not a served"
+                    f" entity (served: {', '.join(names)})",
+                    at=("traffic", route),
+                    key=True,
+                )
             if not 0 <= pct <= 100:
-                raise ValueError(f"traffic to {route!r} is {pct}%; it must be 0 to 100")
+                raise FieldError(
+                    f"endpoint {self.name!r}: traffic to {route!r} is {pct}%; it must be 0 to 100",
+                    at=("traffic", route),
+                )
         total = sum(self.traffic.values())
         if total != 100:
-            raise ValueError(f"endpoint {self.name!r}: traffic sums to {total}%, not 100%")
+            raise FieldError(
+                f"endpoint {self.name!r}: traffic sums to {total}%, not 100%", at=("traffic",)
+            )
         return self

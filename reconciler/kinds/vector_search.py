@@ -7,7 +7,22 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.base import ENDPOINT_NAME, Spec, check_uc_name
+from reconciler.kinds.base import ENDPOINT_NAME, FieldError, Spec, check_uc_name
+
+DIRECT_ACCESS_TYPES = frozenset(
+    {
+        "integer",
+        "long",
+        "float",
+        "double",
+        "boolean",
+        "string",
+        "date",
+        "timestamp",
+        "array<float>",
+        "array<double>",
+    }
+)
 
 
 class VectorSearchEndpointType(StrEnum):
@@ -19,10 +34,15 @@ class VectorSearchEndpointSpec(Spec):
     """``vector_search_endpoints:`` entry; ``external: true`` = used here, managed elsewhere."""
 
     name: str
+    """Endpoint name: letters, digits, '-' and '_'."""
     type: VectorSearchEndpointType = VectorSearchEndpointType.STANDARD
+    """Changing it replaces the endpoint."""
     budget_policy_id: str | None = None
+    """Budget policy."""
     tags: dict[str, str] | None = None
+    """Custom tags."""
     external: bool = False
+    """Used by indexes here, managed elsewhere: never created, changed or deleted."""
 
     @field_validator("name")
     @classmethod
@@ -32,6 +52,19 @@ class VectorSearchEndpointSpec(Spec):
                 f"vector search endpoint name {value!r}: use letters, digits, '-' and '_'"
             )
         return value
+
+    @model_validator(mode="after")
+    def _external(self) -> Self:
+        if self.external:
+            managed = sorted(self.model_fields_set & {"type", "budget_policy_id", "tags"})
+            if managed:
+                raise FieldError(
+                    f"vector search endpoint {self.name!r} is external (managed elsewhere);"
+                    f" {managed[0]} would have no effect here",
+                    at=(managed[0],),
+                    key=True,
+                )
+        return self
 
 
 class PipelineType(StrEnum):
@@ -86,16 +119,34 @@ class DirectAccessSpec(Spec):
     embedding_vector_columns: list[EmbeddingVectorColumn] | None = None
     embedding_source_columns: list[EmbeddingSourceColumn] | None = None
 
+    @field_validator("schema_")
+    @classmethod
+    def _types(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, type_ in value.items():
+            if type_.strip().lower() not in DIRECT_ACCESS_TYPES:
+                raise FieldError(
+                    f"column {column!r} has type {type_!r}; use one of"
+                    f" {', '.join(sorted(DIRECT_ACCESS_TYPES))}",
+                    at=(column,),
+                )
+        return value
+
 
 class VectorIndexSpec(Spec):
     """``vector_indexes:`` entry: exactly one of ``delta_sync`` or ``direct_access``."""
 
     name: str
+    """catalog.schema.index"""
     endpoint: str
+    """A vector search endpoint declared in the manifests (external: true if managed elsewhere)."""
     primary_key: str
+    """Primary key column."""
     subtype: IndexSubtype | None = None
+    """HYBRID or FULL_TEXT."""
     delta_sync: DeltaSyncSpec | None = None
+    """Index synced from a Delta table."""
     direct_access: DirectAccessSpec | None = None
+    """Index written through the API."""
 
     @field_validator("name")
     @classmethod
@@ -107,5 +158,11 @@ class VectorIndexSpec(Spec):
         if (self.delta_sync is None) == (self.direct_access is None):
             raise ValueError(
                 f"index {self.name!r} needs exactly one of delta_sync or direct_access"
+            )
+        if self.direct_access is not None and self.primary_key not in self.direct_access.schema_:
+            raise FieldError(
+                f"index {self.name!r}: primary_key {self.primary_key!r} is not a column of"
+                " direct_access.schema",
+                at=("primary_key",),
             )
         return self

@@ -1,0 +1,56 @@
+"""Logging: readable lines on a terminal by default, JSON lines for machines.
+
+Logs go to stderr so stdout stays for what a command produces (a plan, JSON). ``-v`` lowers
+the level to debug; secrets never reach a log call (callers log addresses, not values).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+
+def configure_logging(log_format: str = "console", verbose: int = 0) -> None:
+    """Set up structlog (and the stdlib root logger, for libraries) once per command."""
+    level = logging.DEBUG if verbose > 0 else logging.INFO
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any
+    if log_format == "json":
+        processors.append(structlog.processors.format_exc_info)
+        renderer = structlog.processors.JSONRenderer(sort_keys=True)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[*processors, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=False,
+    )
+    # Libraries (databricks-sdk, urllib3, mlflow) log through the stdlib: quiet unless -vv.
+    # basicConfig is a no-op when handlers exist (an embedding app, pytest's capture).
+    library_level = logging.DEBUG if verbose > 1 else logging.WARNING
+    logging.basicConfig(
+        level=library_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for name in _LIBRARIES:
+        logging.getLogger(name).setLevel(library_level)
+
+
+_LIBRARIES = ("databricks", "urllib3", "mlflow", "alembic", "sqlalchemy")
+
+
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    """Whatever ``sys.stderr`` is now: test runners swap it per command and close the old one."""
+    return structlog.PrintLogger(sys.stderr)
+
+
+def get_logger(name: str | None = None, **context: Any) -> Any:
+    """A structlog logger bound to ``context`` (e.g. ``target="prod"``)."""
+    return structlog.get_logger(name).bind(**context)

@@ -1,0 +1,118 @@
+"""From the project file and its manifests to the desired state of one target.
+
+Every include-glob match is parsed (with positions), interpolated with the target's
+variables and validated on its own, so each error names its file; then the files are merged
+and checked together (``checks.build_desired_state``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import structlog
+
+from reconciler.errors import Location, ManifestError
+from reconciler.kinds.manifest_file import ManifestFile
+from reconciler.manifest.document import Positions, load_yaml
+from reconciler.manifest.interpolate import Interpolator
+from reconciler.manifest.source import FileSystemSource, SourceTree, describe
+from reconciler.manifest.validate import validate_model
+from reconciler.project import Project, select_target
+from reconciler.resources import DesiredState
+
+TOP_LEVEL_KEYS = tuple(ManifestFile.model_fields)
+_log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """One validated manifest file and where its values were written."""
+
+    path: str
+    manifest: ManifestFile
+    positions: Positions
+
+
+def manifest_paths(project: Project, target_name: str, source: SourceTree) -> list[str]:
+    globs = project.include_for(target_name)
+    paths = source.files(globs)
+    if not paths:
+        target = project.targets[target_name]
+        where = ("targets", target_name, "include") if target.include is not None else ("include",)
+        raise ManifestError(
+            f"the include globs {globs} match no files",
+            location=project.location(*where),
+            hint="manifests are found relative to the directory holding reconciler.yaml",
+        )
+    return paths
+
+
+def load_manifest(data: bytes, shown: str, interpolator: Interpolator | None) -> LoadedFile:
+    """Parse, interpolate and validate one manifest file."""
+    value, positions = load_yaml(data, shown, interpolate=interpolator)
+    if value is None:
+        raise ManifestError(
+            "manifest is empty",
+            location=Location(shown, 1, 1),
+            hint=f"declare at least one of {', '.join(TOP_LEVEL_KEYS)}, or delete the file",
+        )
+    if not isinstance(value, dict):
+        raise ManifestError(
+            f"a manifest is a mapping of top-level lists ({', '.join(TOP_LEVEL_KEYS)}),"
+            f" not a {_type_name(value)}",
+            location=positions.find(()),
+        )
+    manifest = validate_model(ManifestFile, value, positions)
+    return LoadedFile(shown, manifest, positions)
+
+
+def _type_name(value: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def load_files(
+    project: Project, target_name: str, *, source: SourceTree | None = None
+) -> list[LoadedFile]:
+    """Every manifest file of a target, validated one by one."""
+    tree: SourceTree = (
+        source if source is not None else FileSystemSource(project.root, cwd=project.cwd)
+    )
+    interpolator = Interpolator(
+        project.variables_for(target_name), target=target_name, declared=set(project.variables)
+    )
+    loaded: list[LoadedFile] = []
+    for path in manifest_paths(project, target_name, tree):
+        shown = describe(tree, path)
+        try:
+            data = tree.read(path)
+        except OSError as exc:
+            raise ManifestError(f"cannot read {shown}: {exc.strerror or exc}") from None
+        loaded.append(load_manifest(data, shown, interpolator))
+    return loaded
+
+
+def load_desired_state(
+    project: Project, target_name: str | None, *, source: SourceTree | None = None
+) -> DesiredState:
+    """The desired state of one target: interpolated, validated, checked across files.
+
+    ``target_name`` None means the project's default target. Errors are ManifestError with
+    the file:line:col of the offending value.
+    """
+    from reconciler.manifest.checks import build_desired_state
+
+    started = time.perf_counter()
+    name, _ = select_target(project, target_name)
+    files = load_files(project, name, source=source)
+    desired = build_desired_state(project, name, files)
+    _log.debug(
+        "manifests loaded",
+        target=name,
+        files=len(files),
+        assets=len(desired.resources),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return desired

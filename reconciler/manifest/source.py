@@ -1,0 +1,113 @@
+"""Where manifest files come from: the working tree, or (``--ref``) a git revision.
+
+The loader needs only two things from a source, so a git-backed source is a small class:
+the files matching the include globs, and the bytes of one file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class SourceTree(Protocol):
+    """A tree of project files. Paths are POSIX, relative to the project root."""
+
+    def files(self, globs: Sequence[str]) -> list[str]:
+        """Files matching any of ``globs`` (see ``match_glob``), sorted, without duplicates."""
+        ...
+
+    def read(self, path: str) -> bytes:
+        """The bytes of one file listed by ``files``."""
+        ...
+
+
+def describe(source: SourceTree, path: str) -> str:
+    """How a file is shown in messages: the source's ``describe(path)`` if it has one."""
+    method = getattr(source, "describe", None)
+    return str(method(path)) if callable(method) else path
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def match_glob(path: str, pattern: str) -> bool:
+    """Glob match on POSIX paths: ``*`` and ``?`` stay within a directory, ``**/`` spans any
+    number of directories (including none), as in ``manifests/**/*.yaml``."""
+    return _glob_regex(pattern.removeprefix("./")).match(path) is not None
+
+
+def match_globs(paths: Iterable[str], globs: Sequence[str]) -> list[str]:
+    """The paths matching any glob, sorted: for sources that can list every file (git)."""
+    return sorted({p for p in paths if any(match_glob(p, g) for g in globs)})
+
+
+def _static_prefix(pattern: str) -> str:
+    """The directory part of a glob before its first wildcard (where a walk can start)."""
+    parts = pattern.removeprefix("./").split("/")
+    fixed: list[str] = []
+    for part in parts[:-1]:
+        if any(c in part for c in "*?["):
+            break
+        fixed.append(part)
+    return "/".join(fixed)
+
+
+class FileSystemSource:
+    """Files under a directory on disk (the working tree)."""
+
+    def __init__(self, root: Path, *, cwd: Path | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.cwd = (cwd or Path.cwd()).resolve()
+
+    def files(self, globs: Sequence[str]) -> list[str]:
+        found: set[str] = set()
+        for pattern in globs:
+            prefix = _static_prefix(pattern)
+            start = self.root / prefix
+            if not start.is_dir():
+                continue
+            for dirpath, dirnames, filenames in os.walk(start):
+                # Hidden directories (.git, .venv, .reconciler) never hold manifests.
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+                for filename in filenames:
+                    rel = filename if rel_dir == "." else f"{rel_dir}/{filename}"
+                    if match_glob(rel, pattern):
+                        found.add(rel)
+        return sorted(found)
+
+    def read(self, path: str) -> bytes:
+        return (self.root / path).read_bytes()
+
+    def describe(self, path: str) -> str:
+        full = self.root / path
+        try:
+            return full.relative_to(self.cwd).as_posix()
+        except ValueError:
+            return str(full)

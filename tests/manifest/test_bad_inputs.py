@@ -1,0 +1,684 @@
+"""A corpus of bad inputs: each one exits 1 with one readable message naming file:line:col.
+
+Every case runs the real CLI (`reconciler validate`) on a project written to a temporary
+directory and asserts the exact location, the gist of the message and that no traceback
+reaches the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from manifest.helpers import PROJECT, run_cli, write_project
+
+M = "manifests/m.yaml"
+
+
+@dataclass
+class Case:
+    id: str
+    files: dict[str, str | bytes]
+    where: str
+    """Expected ``file:line:col`` right after ``error: ``."""
+    says: str
+    """A fragment the message must contain."""
+    args: tuple[str, ...] = ()
+    project: str | None = PROJECT
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def m(text: str) -> dict[str, str | bytes]:
+    return {M: text}
+
+
+def endpoint(entities: str, rest: str = "") -> str:
+    return f"serving_endpoints:\n  - name: ep\n    served_entities:\n{entities}{rest}"
+
+
+E2 = "      - {name: a, entity: c.s.m@champion}\n      - {name: b, entity: c.s.m@challenger}\n"
+DS = (
+    "    delta_sync: {source_table: c.s.t,"
+    " embedding_source_columns: [{name: x, model_endpoint: e}]}\n"
+)
+VS = "vector_search_endpoints:\n  - name: vs\n"
+
+CASES = [
+    # --- YAML itself
+    Case(
+        "syntax-unclosed-flow",
+        m("registered_models:\n  - name: a.b.c\n    comment: [x\n"),
+        f"{M}:4:1",
+        "did not find expected ',' or ']'",
+    ),
+    Case(
+        "syntax-indent",
+        m("registered_models:\n  - name: a.b.c\n   comment: x\n"),
+        f"{M}:3:4",
+        "YAML syntax error",
+    ),
+    Case(
+        "syntax-unterminated-quote",
+        m("registered_models:\n  - name: 'a.b.c\n"),
+        f"{M}:3:1",
+        "quoted scalar",
+    ),
+    Case(
+        "syntax-mapping-in-scalar",
+        m("registered_models:\n  - name: a: b\n"),
+        f"{M}:2:12",
+        "mapping values are not allowed",
+    ),
+    Case("tab-indent", m("registered_models:\n\t- name: a.b.c\n"), f"{M}:2:1", "tab character"),
+    Case(
+        "tab-indent-nested",
+        m("registered_models:\n  - name: a.b.c\n  \tcomment: x\n"),
+        f"{M}:3:3",
+        "tab character",
+    ),
+    Case(
+        "duplicate-key",
+        m("registered_models:\n  - name: a.b.c\n    name: a.b.d\n"),
+        f"{M}:3:5",
+        "duplicate key 'name' (first written at line 2)",
+    ),
+    Case("duplicate-top-key", m("quotas: []\nquotas: []\n"), f"{M}:2:1", "duplicate key"),
+    Case(
+        "non-utf8",
+        {M: b"registered_models:\n  - name: a.b.c\n    comment: caf\xe9\n"},
+        f"{M}:3:17",
+        "not valid UTF-8",
+    ),
+    Case(
+        "control-character",
+        m("registered_models:\n  - name: a.b.c\n    comment: bell\x07\n"),
+        f"{M}:3:18",
+        "character U+0007 is not allowed",
+    ),
+    Case("utf16", {M: "quotas: []\n".encode("utf-16")}, f"{M}:1:1", "not valid UTF-8"),
+    Case("empty-file", m(""), f"{M}:1:1", "manifest is empty"),
+    Case("comments-only", m("# nothing here\n"), f"{M}:1:1", "manifest is empty"),
+    Case("top-level-list", m("- a\n- b\n"), f"{M}:1:1", "not a list"),
+    Case("top-level-scalar", m("hello\n"), f"{M}:1:1", "not a string"),
+    Case(
+        "huge-file",
+        {M: b"# " + b"x" * (50 * 1024 * 1024) + b"\n"},
+        f"{M}:1:1",
+        "manifests are limited to 10 MB",
+    ),
+    Case(
+        "alias-bomb",
+        m(
+            "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+            "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+            "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        ),
+        f"{M}:4:29",
+        "expand to more than 10000 values",
+    ),
+    Case("alias-self", m("a: &a [1, *a]\n"), f"{M}:1:11", "alias *a refers to itself"),
+    Case("alias-undefined", m("a: *nope\n"), f"{M}:1:4", "alias *nope is not defined"),
+    Case(
+        "merge-key",
+        m("base: &b {comment: x}\nregistered_models:\n  - <<: *b\n    name: a.b.c\n"),
+        f"{M}:3:5",
+        "merge keys",
+    ),
+    Case(
+        "python-tag",
+        m("registered_models:\n  - name: !!python/object:os.system a\n"),
+        f"{M}:2:11",
+        "unsupported YAML tag",
+    ),
+    Case("two-documents", m("quotas: []\n---\nquotas: []\n"), f"{M}:2:1", "second YAML document"),
+    Case("deep-nesting", m("a: " + "[" * 5000 + "]" * 5000 + "\n"), f"{M}:1:", "nesting deeper"),
+    Case("complex-key", m("? [a, b]\n: c\n"), f"{M}:1:3", "mapping key must be a plain value"),
+    # --- fields and types
+    Case(
+        "unknown-top-level",
+        m("registerd_models: []\n"),
+        f"{M}:1:1",
+        "unknown field 'registerd_models'; did you mean 'registered_models'?",
+    ),
+    Case(
+        "unknown-field",
+        m("registered_models:\n  - name: a.b.c\n    descripton: x\n"),
+        f"{M}:3:5",
+        "unknown field 'descripton' (allowed: name, comment",
+    ),
+    Case(
+        "unknown-nested-field",
+        m(endpoint("      - {name: a, entity: c.s.m@x, size: Small}\n")),
+        f"{M}:4:36",
+        "unknown field 'size'",
+    ),
+    Case(
+        "wrong-type-list-for-string",
+        m("registered_models:\n  - name: a.b.c\n    comment: [x]\n"),
+        f"{M}:3:14",
+        "comment: expected a string",
+    ),
+    Case(
+        "wrong-type-int-for-list",
+        m("registered_models: 3\n"),
+        f"{M}:1:20",
+        "registered_models: expected a list",
+    ),
+    Case(
+        "wrong-type-bool",
+        m(endpoint("      - {name: a, entity: c.s.m@x, scale_to_zero: maybe}\n")),
+        f"{M}:4:51",
+        "scale_to_zero: expected true or false",
+    ),
+    Case(
+        "alias-version-text",
+        m("registered_models:\n  - name: a.b.c\n    aliases: {champion: abc}\n"),
+        f"{M}:3:25",
+        "alias 'champion': the version must be a positive integer",
+    ),
+    Case(
+        "alias-version-zero",
+        m("registered_models:\n  - name: a.b.c\n    aliases:\n      champion: 0\n"),
+        f"{M}:4:17",
+        "positive integer",
+    ),
+    Case(
+        "alias-long-form-bad-version",
+        m("registered_models:\n  - name: a.b.c\n    aliases: {champion: {version: x}}\n"),
+        f"{M}:3:35",
+        "version: expected an integer",
+    ),
+    Case(
+        "alias-long-form-typo",
+        m("registered_models:\n  - name: a.b.c\n    aliases:\n      champion: {versoin: 2}\n"),
+        f"{M}:4:17",
+        "missing required field 'version'",
+    ),
+    Case(
+        "alias-latest",
+        m("registered_models:\n  - name: a.b.c\n    aliases:\n      latest: 1\n"),
+        f"{M}:4:7",
+        "alias 'latest' (any case) is reserved",
+    ),
+    Case(
+        "alias-LATEST",
+        m("registered_models:\n  - name: a.b.c\n    aliases: {LATEST: 1}\n"),
+        f"{M}:3:15",
+        "reserved by MLflow",
+    ),
+    Case(
+        "alias-v1",
+        m("registered_models:\n  - name: a.b.c\n    aliases:\n      v1: 1\n"),
+        f"{M}:4:7",
+        "alias 'v1' is reserved by MLflow for version references",
+    ),
+    Case(
+        "alias-spaces",
+        m("registered_models:\n  - name: a.b.c\n    aliases:\n      'my alias': 1\n"),
+        f"{M}:4:7",
+        "may only contain letters, digits",
+    ),
+    Case(
+        "missing-name",
+        m("serving_endpoints:\n  - served_entities: [{name: a, entity: c.s.m@x}]\n"),
+        f"{M}:2:5",
+        "missing required field 'name'",
+    ),
+    Case(
+        "endpoint-name-spaces",
+        m(endpoint(E2, "    traffic: {a: 50, b: 50}\n").replace("name: ep", "name: my endpoint")),
+        f"{M}:2:11",
+        "endpoint name 'my endpoint'",
+    ),
+    Case(
+        "traffic-sum",
+        m(endpoint(E2, "    traffic: {a: 50, b: 40}\n")),
+        f"{M}:6:14",
+        "traffic sums to 90%, not 100%",
+    ),
+    Case(
+        "traffic-unknown-entity",
+        m(endpoint(E2, "    traffic: {a: 50, c: 50}\n")),
+        f"{M}:6:22",
+        "traffic names 'c', which is not a served entity",
+    ),
+    Case(
+        "traffic-out-of-range",
+        m(endpoint(E2, "    traffic: {a: 120, b: -20}\n")),
+        f"{M}:6:18",
+        "traffic to 'a' is 120%",
+    ),
+    Case("traffic-missing", m(endpoint(E2)), f"{M}:4:7", "needs a traffic split"),
+    Case(
+        "workload-size-with-concurrency",
+        m(
+            endpoint(
+                "      - name: a\n        entity: c.s.m@x\n        workload_size: Small\n"
+                "        max_provisioned_concurrency: 4\n"
+            )
+        ),
+        f"{M}:6:24",
+        "workload_size cannot be combined with min/max_provisioned_concurrency",
+    ),
+    Case(
+        "min-greater-than-max",
+        m(
+            endpoint(
+                "      - name: a\n        entity: c.s.m@x\n        min_provisioned_concurrency: 8\n"
+                "        max_provisioned_concurrency: 4\n"
+            )
+        ),
+        f"{M}:6:38",
+        "min_provisioned_concurrency (8) is greater than max_provisioned_concurrency (4)",
+    ),
+    Case(
+        "too-many-entities",
+        m(
+            endpoint(
+                "".join(
+                    f"      - {{name: e{i}, entity: c.s.m, version: {i + 1}}}\n" for i in range(11)
+                ),
+                "    traffic: {e0: 100}\n",
+            )
+        ),
+        f"{M}:14:9",
+        "11 served entities; at most 10",
+    ),
+    Case(
+        "duplicate-entity-names",
+        m(
+            endpoint(
+                "      - {name: a, entity: c.s.m@x}\n      - {name: a, entity: c.s.m@y}\n",
+                "    traffic: {a: 100}\n",
+            )
+        ),
+        f"{M}:5:16",
+        "served entity name 'a' is used twice",
+    ),
+    Case(
+        "entity-alias-and-version",
+        m(endpoint("      - {name: a, entity: c.s.m@x, version: 3}\n")),
+        f"{M}:4:45",
+        "either entity 'model@alias' or a version",
+    ),
+    Case(
+        "entity-no-alias-no-version",
+        m(endpoint("      - {name: a, entity: c.s.m}\n")),
+        f"{M}:4:27",
+        "needs '@alias' or a version",
+    ),
+    Case(
+        "entity-alias-latest",
+        m(endpoint("      - {name: a, entity: c.s.m@latest}\n")),
+        f"{M}:4:27",
+        "alias 'latest' (any case) is reserved",
+    ),
+    Case(
+        "entity-alias-v2",
+        m(endpoint("      - {name: a, entity: c.s.m@v2}\n")),
+        f"{M}:4:27",
+        "reserved by MLflow for version references",
+    ),
+    Case(
+        "entity-not-three-level",
+        m(endpoint("      - {name: a, entity: model@champion}\n")),
+        f"{M}:4:27",
+        "'model' is not a three-level Unity Catalog name",
+    ),
+    Case(
+        "permission-two-principals",
+        m(
+            endpoint(
+                "      - {name: a, entity: c.s.m@x}\n",
+                "    permissions:\n      - {user: a@x.com, group: g, level: CAN_QUERY}\n",
+            )
+        ),
+        f"{M}:6:9",
+        "exactly one of user, group, service_principal",
+    ),
+    Case(
+        "permission-bad-level",
+        m(
+            endpoint(
+                "      - {name: a, entity: c.s.m@x}\n",
+                "    permissions:\n      - {group: g, level: CAN_DANCE}\n",
+            )
+        ),
+        f"{M}:6:27",
+        "level: Input should be",
+    ),
+    Case(
+        "rate-limit-no-calls-or-tokens",
+        m("quotas:\n  - endpoint: ep\n    rate_limits:\n      - {key: user}\n"),
+        f"{M}:4:9",
+        "needs calls_per_minute or tokens_per_minute",
+    ),
+    Case(
+        "rate-limit-principal-with-endpoint-key",
+        m(
+            "quotas:\n  - endpoint: ep\n    rate_limits:\n"
+            "      - {key: endpoint, principal: bob, calls_per_minute: 3}\n"
+        ),
+        f"{M}:4:36",
+        "key 'endpoint' applies to the whole endpoint and takes no principal",
+    ),
+    Case(
+        "rate-limit-group-without-principal",
+        m(
+            "quotas:\n  - endpoint: ep\n    rate_limits:\n"
+            "      - {key: user_group, calls_per_minute: 3}\n"
+        ),
+        f"{M}:4:9",
+        "needs a principal",
+    ),
+    Case(
+        "rate-limit-bad-key",
+        m(
+            "quotas:\n  - endpoint: ep\n    rate_limits:\n"
+            "      - {key: team, calls_per_minute: 3}\n"
+        ),
+        f"{M}:4:15",
+        "key: Input should be 'endpoint', 'user', 'user_group' or",
+    ),
+    Case(
+        "rate-limit-negative",
+        m("quotas:\n  - endpoint: ep\n    rate_limits:\n      - {calls_per_minute: -1}\n"),
+        f"{M}:4:28",
+        "greater than or equal to 0",
+    ),
+    Case(
+        "rate-limit-repeated",
+        m(
+            "quotas:\n  - endpoint: ep\n    rate_limits:\n      - {calls_per_minute: 1}\n"
+            "      - {tokens_per_minute: 5}\n"
+        ),
+        f"{M}:5:9",
+        "a second 'endpoint' rate limit",
+    ),
+    Case(
+        "vs-endpoint-bad-type",
+        m("vector_search_endpoints:\n  - name: vs\n    type: FAST\n"),
+        f"{M}:3:11",
+        "type: Input should be 'STANDARD' or 'STORAGE_OPTIMIZED'",
+    ),
+    Case(
+        "index-both-types",
+        m(
+            VS + "vector_indexes:\n  - name: c.s.i\n    endpoint: vs\n"
+            "    primary_key: id\n" + DS + "    direct_access: {schema: {id: long}}\n"
+        ),
+        f"{M}:4:5",
+        "exactly one of delta_sync or direct_access",
+    ),
+    Case(
+        "index-name-two-level",
+        m(VS + "vector_indexes:\n  - name: s.i\n    endpoint: vs\n    primary_key: id\n" + DS),
+        f"{M}:4:11",
+        "index name 's.i' must be a three-level",
+    ),
+    Case(
+        "index-source-table-one-level",
+        m(
+            VS + "vector_indexes:\n  - name: c.s.i\n"
+            "    endpoint: vs\n    primary_key: id\n"
+            "    delta_sync: {source_table: docs, embedding_source_columns: []}\n"
+        ),
+        f"{M}:7:32",
+        "source_table 'docs' must be a three-level",
+    ),
+    Case(
+        "index-without-embeddings",
+        m(
+            VS + "vector_indexes:\n  - name: c.s.i\n"
+            "    endpoint: vs\n    primary_key: id\n    delta_sync: {source_table: c.s.t}\n"
+        ),
+        f"{M}:7:17",
+        "needs embedding_source_columns",
+    ),
+    Case(
+        "external-endpoint-with-tags",
+        m("vector_search_endpoints:\n  - name: vs\n    external: true\n    tags: {a: b}\n"),
+        f"{M}:4:5",
+        "is external (managed elsewhere); tags would have no effect",
+    ),
+    Case(
+        "direct-access-bad-type",
+        m(
+            VS + "vector_indexes:\n  - name: c.s.i\n    endpoint: vs\n    primary_key: id\n"
+            "    direct_access:\n      schema: {id: long, vec: vector}\n"
+        ),
+        f"{M}:8:31",
+        "column 'vec' has type 'vector'",
+    ),
+    Case(
+        "direct-access-primary-key-not-a-column",
+        m(
+            VS + "vector_indexes:\n  - name: c.s.i\n    endpoint: vs\n    primary_key: pk\n"
+            "    direct_access:\n      schema: {id: long}\n"
+        ),
+        f"{M}:6:18",
+        "primary_key 'pk' is not a column",
+    ),
+    # --- across assets, files and targets
+    Case(
+        "index-on-undeclared-endpoint",
+        m("vector_indexes:\n  - name: c.s.i\n    endpoint: nope\n    primary_key: id\n" + DS),
+        f"{M}:3:15",
+        "vector search endpoint 'nope', which is not declared",
+    ),
+    Case(
+        "model-not-three-level",
+        m("registered_models:\n  - name: intent\n"),
+        f"{M}:2:11",
+        "must be a three-level Unity Catalog name",
+    ),
+    Case(
+        "model-not-three-level-databricks",
+        m("registered_models:\n  - name: a.b\n"),
+        f"{M}:2:11",
+        "three-level",
+        args=("-t", "dbx"),
+    ),
+    Case(
+        "duplicate-model-across-files",
+        {
+            "manifests/a.yaml": "registered_models:\n  - name: c.s.m\n",
+            "manifests/b.yaml": "# again\nregistered_models:\n  - name: c.s.m\n",
+        },
+        "manifests/b.yaml:3:11",
+        "registered model 'c.s.m' is declared twice: here and at manifests/a.yaml:2:5",
+    ),
+    Case(
+        "duplicate-endpoint-across-files",
+        {
+            "manifests/a.yaml": endpoint("      - {name: a, entity: c.s.m@x}\n"),
+            "manifests/b.yaml": endpoint("      - {name: a, entity: c.s.m@y}\n"),
+        },
+        "manifests/b.yaml:2:11",
+        "serving endpoint 'ep' is declared twice",
+    ),
+    Case(
+        "duplicate-alias-via-interpolation",
+        {
+            "manifests/a.yaml": "registered_models:\n  - name: main.s.m\n",
+            "manifests/b.yaml": "registered_models:\n  - name: ${var.catalog}.s.m\n",
+        },
+        "manifests/b.yaml:2:11",
+        "declared twice",
+    ),
+    Case(
+        "duplicate-quota",
+        m(
+            "quotas:\n  - endpoint: ep\n    rate_limits: [{calls_per_minute: 1}]\n"
+            "  - endpoint: ep\n    rate_limits: [{calls_per_minute: 2}]\n"
+        ),
+        f"{M}:4:5",
+        "quota for endpoint 'ep' is declared twice",
+    ),
+    Case(
+        "mlflow-target-with-serving-endpoint",
+        m("registered_models:\n  - name: m\n" + endpoint("      - {name: a, entity: m@x}\n")),
+        f"{M}:3:1",
+        "target 'ml' is an mlflow registry, which holds only registered_models",
+        args=("-t", "ml"),
+    ),
+    Case(
+        "mlflow-target-with-vector-search",
+        m(VS),
+        f"{M}:1:1",
+        "it cannot hold vector_search_endpoints",
+        args=("-t", "ml"),
+    ),
+    Case(
+        "unknown-variable",
+        m("registered_models:\n  - name: ${var.catalg}.s.m\n"),
+        f"{M}:2:11",
+        "unknown variable 'catalg' (declared: catalog, nothing)",
+    ),
+    Case(
+        "unknown-variable-mid-string",
+        m("registered_models:\n  - name: x.${var.schema}.m\n"),
+        f"{M}:2:13",
+        "unknown variable 'schema'",
+    ),
+    Case(
+        "unknown-variable-quoted",
+        m('registered_models:\n  - name: "c.s.m"\n    comment: "a ${var.x}"\n'),
+        f"{M}:3:17",
+        "unknown variable 'x'",
+    ),
+    Case(
+        "variable-without-value",
+        m("registered_models:\n  - name: ${var.nothing}.s.m\n"),
+        f"{M}:2:11",
+        "variable 'nothing' has no value for target 'sb'",
+    ),
+    Case(
+        "unsupported-interpolation",
+        m("registered_models:\n  - name: ${env.HOME}.s.m\n"),
+        f"{M}:2:11",
+        "unsupported interpolation ${env.HOME}",
+    ),
+    Case(
+        "interpolated-wrong-type",
+        m('registered_models:\n  - name: c.s.m\n    aliases: {a: "${var.catalog}"}\n'),
+        f"{M}:3:18",
+        "the version must be a positive integer",
+    ),
+    # --- the project file
+    Case(
+        "project-syntax",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:1",
+        "YAML syntax error",
+        project="project: demo\ntargets: {sb: {type: sandbox}\n",
+    ),
+    Case(
+        "project-unknown-target",
+        {M: "quotas: []\n"},
+        "",
+        "unknown target 'nope'; known targets: sb, dbx, ml",
+        args=("-t", "nope"),
+    ),
+    Case(
+        "project-default-target-unknown",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:2:17",
+        "default_target 'prod' is not a target",
+        project="project: demo\ndefault_target: prod\ntargets: {sb: {type: sandbox}}\n",
+    ),
+    Case(
+        "project-undeclared-target-variable",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:44",
+        "target 'sb' sets variable 'catalog', which is not declared",
+        project="project: demo\ntargets:\n  sb: {type: sandbox, variables: {catalog: x}}\n",
+    ),
+    Case(
+        "project-unknown-target-field",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:23",
+        "unknown field 'prune_all'; did you mean 'prune'?",
+        project="project: demo\ntargets:\n  sb: {type: sandbox, prune_all: true}\n",
+    ),
+    Case(
+        "project-bad-target-type",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:14",
+        "type: Input should be 'sandbox', 'databricks' or 'mlflow'",
+        project="project: demo\ntargets:\n  sb: {type: aws}\n",
+    ),
+    Case(
+        "project-mlflow-without-uri",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:7",
+        "mlflow target 'ml' needs tracking_uri",
+        project="project: demo\ntargets:\n  ml: {type: mlflow}\n",
+    ),
+    Case(
+        "project-no-targets",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:1",
+        "missing required field 'targets'",
+        project="project: demo\n",
+    ),
+    Case(
+        "project-bad-name",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:10",
+        "project: String should match pattern",
+        project="project: 'my project'\ntargets: {sb: {type: sandbox}}\n",
+    ),
+    Case(
+        "project-include-matches-nothing",
+        {"manifests/m.yml": "quotas: []\n"},
+        "reconciler.yaml:2:10",
+        "match no files",
+        project='project: demo\ninclude: ["manifests/*.yaml"]\ntargets: {sb: {type: sandbox}}\n',
+    ),
+    Case(
+        "project-protected-typo",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:35",
+        "'registerd_model.*' matches no asset address",
+        project="project: demo\ntargets:\n  sb: {type: sandbox, protected: [registerd_model.*]}\n",
+    ),
+    Case(
+        "project-ignore-rule-without-fields",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:4:35",
+        "fields: List should have at least 1 item",
+        project="project: demo\ntargets:\n  sb:\n"
+        "    ignore: [{asset: '*', fields: []}]\n    type: sandbox\n",
+    ),
+    Case(
+        "project-empty",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:1",
+        "project file is empty",
+        project="",
+    ),
+]
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_exits_1_with_location(case: Case, tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", case.files, case.project)
+    out = run_cli(["validate", *case.args], cwd=root)
+    assert out.exception is None, f"unexpected exception: {out.exception!r}"
+    assert out.exit_code == 1, out.stdout + out.stderr
+    assert out.stdout == ""
+    first = out.stderr.splitlines()[0]
+    prefix = f"error: {case.where}" if case.where else "error: "
+    assert first.startswith(prefix), first
+    assert case.says in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+    for line in out.stderr.splitlines()[1:]:
+        assert line.startswith(("hint: ", "  ")), line
