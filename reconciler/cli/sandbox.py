@@ -1,0 +1,215 @@
+"""``reconciler sandbox``: serve, seed, register-version and reset the local workspace."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from reconciler.cli.common import cli, handle_errors, options, target_option
+from reconciler.errors import ReconcilerError
+from reconciler.sandbox import (
+    Delays,
+    SandboxConfig,
+    SandboxServer,
+    register_version,
+    register_versions_up_to,
+    reset_state,
+    workspace_client,
+)
+from reconciler.sandbox.config import parse_fail_operations
+from reconciler.sandbox.seed import SANDBOX_STATE, state_dir_for, versions_needed
+
+STATE_HELP = "State directory (default: <project root>/.reconciler/sandbox)."
+
+
+def _state_dir(state: Path | None, target_name: str | None = None) -> Path:
+    if state is not None:
+        return state
+    from reconciler.project import load_project, select_target
+
+    try:
+        project = load_project(options().project_dir)
+    except ReconcilerError:
+        if options().project_dir is not None:
+            raise
+        return Path.cwd() / SANDBOX_STATE
+    target = project.targets.get(target_name or "") if target_name else None
+    if target is None:
+        try:
+            target = select_target(project, target_name)[1]
+        except ReconcilerError:
+            target = None
+    return state_dir_for(project, target)
+
+
+def _quiet_sdk() -> None:
+    # The SDK warns that the sandbox has no host metadata; that is expected here.
+    logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
+
+
+@cli.group("sandbox")
+def sandbox() -> None:
+    """A local workspace that speaks the Databricks REST API (no account needed)."""
+
+
+@sandbox.command("serve")
+@click.option("--port", type=int, default=8765, show_default=True, help="0 picks a free port.")
+@click.option("--state", type=click.Path(file_okay=False, path_type=Path), help=STATE_HELP)
+@click.option("--latency-ms", type=float, help="Latency added to every API call.")
+@click.option("--fault-rate", type=float, help="Fraction of API calls answered with a fault.")
+@click.option(
+    "--fault-status",
+    type=click.Choice(["429", "500", "503"]),
+    help="Status of injected faults (429 carries Retry-After).",
+)
+@click.option("--retry-after", type=int, help="Retry-After seconds on injected 429s.")
+@click.option(
+    "--fault-operations",
+    metavar="GLOB[,GLOB]",
+    help="Only these operations get random faults, e.g. 'serving_endpoints.*,*.create*'.",
+)
+@click.option("--seed", type=int, help="Random seed: the same calls get the same faults.")
+@click.option(
+    "--fail-operation",
+    multiple=True,
+    metavar="OP[=STATUS[xTIMES]]",
+    help="Make an operation fail, e.g. serving_endpoints.update_config=500x2.",
+)
+@click.option("--slow-readiness", type=float, help="Extra seconds before anything gets ready.")
+@click.option("--delay-ms", type=float, help="Every state-machine delay, in milliseconds.")
+@click.option("--empty-pages", is_flag=True, help="Interleave empty pages in paged lists.")
+@click.option("--quiet", is_flag=True, help="Do not log requests.")
+@handle_errors
+def serve(
+    port: int,
+    state: Path | None,
+    latency_ms: float | None,
+    fault_rate: float | None,
+    fault_status: str | None,
+    retry_after: int | None,
+    fault_operations: str | None,
+    seed: int | None,
+    fail_operation: tuple[str, ...],
+    slow_readiness: float | None,
+    delay_ms: float | None,
+    empty_pages: bool,
+    quiet: bool,
+) -> None:
+    """Serve the sandbox in the foreground until Ctrl-C."""
+    config = SandboxConfig().with_env()
+    faults = config.faults
+    if latency_ms is not None:
+        faults.latency_ms = latency_ms
+    if fault_rate is not None:
+        faults.fault_rate = fault_rate
+    if fault_status is not None:
+        faults.fault_status = int(fault_status)
+    if retry_after is not None:
+        faults.retry_after = retry_after
+    if fault_operations is not None:
+        faults.fault_operations = [p.strip() for p in fault_operations.split(",") if p.strip()]
+    if seed is not None:
+        faults.seed = seed
+    if fail_operation:
+        faults.fail_operations.update(parse_fail_operations(",".join(fail_operation)))
+    if slow_readiness is not None:
+        faults.slow_readiness = slow_readiness
+    if delay_ms is not None:
+        s = delay_ms / 1000.0
+        config.delays = Delays(s, s, s, s, s)
+    config.empty_pages = config.empty_pages or empty_pages
+    config.log_requests = not quiet
+    state_dir = _state_dir(state)
+    server = SandboxServer(state_dir, port=port, config=config)
+    try:
+        server.start()
+    except OSError as error:
+        raise ReconcilerError(
+            f"cannot listen on 127.0.0.1:{port}: {error.strerror}",
+            hint="pick another --port (0 chooses a free one)",
+        ) from None
+    click.echo(f"sandbox: serving the Databricks REST API at {server.url}")
+    click.echo(f"sandbox: state in {state_dir}")
+    click.echo(f"  export DATABRICKS_HOST={server.url} DATABRICKS_TOKEN=sandbox")
+    click.echo("  (any token works; Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("sandbox: stopped")
+
+
+@sandbox.command("register-version")
+@click.argument("model")
+@click.option("--state", type=click.Path(file_okay=False, path_type=Path), help=STATE_HELP)
+@click.option(
+    "--status",
+    type=click.Choice(["READY", "PENDING_REGISTRATION", "FAILED_REGISTRATION"]),
+    default="READY",
+    show_default=True,
+)
+@click.option("--source", help="Artifact URI recorded on the version.")
+@click.option("--comment")
+@handle_errors
+def register_version_cmd(
+    model: str, state: Path | None, status: str, source: str | None, comment: str | None
+) -> None:
+    """Register MODEL's next version, as a pipeline would.
+
+    MODEL is catalog.schema.model; it is created when missing.
+    """
+    if len(model.split(".")) != 3:
+        raise ReconcilerError(f"model {model!r} must be <catalog>.<schema>.<model>")
+    _quiet_sdk()
+    with SandboxServer(_state_dir(state)) as server:
+        client = workspace_client(server.url, retry_timeout_seconds=30)
+        info = register_version(
+            client,
+            model,
+            source=source,
+            comment=comment,
+            status=status,  # type: ignore[arg-type]
+        )
+    click.echo(f"registered {model} version {info.version} ({status})")
+
+
+@sandbox.command("seed")
+@target_option
+@click.option("--state", type=click.Path(file_okay=False, path_type=Path), help=STATE_HELP)
+@handle_errors
+def seed(target: str | None, state: Path | None) -> None:
+    """Register the model versions the manifests name (READY).
+
+    For every model, versions 1..N where N is the highest version an alias or a served entity
+    of the target names.
+    """
+    from reconciler.manifest import load_desired_state
+    from reconciler.project import load_project, select_target
+
+    project = load_project(options().project_dir)
+    target_name, target_obj = select_target(project, target)
+    desired = load_desired_state(project, target_name)
+    state_dir = state if state is not None else state_dir_for(project, target_obj)
+    needed = versions_needed(desired)
+    _quiet_sdk()
+    with SandboxServer(state_dir) as server:
+        client = workspace_client(server.url, retry_timeout_seconds=30)
+        for model, version in needed.items():
+            added = register_versions_up_to(client, model, version)
+            note = f"registered {', '.join(map(str, added))}" if added else "already there"
+            click.echo(f"{model}: versions 1..{version} READY ({note})")
+    if not needed:
+        click.echo("no model versions named in the manifests")
+
+
+@sandbox.command("reset")
+@click.option("--state", type=click.Path(file_okay=False, path_type=Path), help=STATE_HELP)
+@handle_errors
+def reset(state: Path | None) -> None:
+    """Empty the sandbox: the next start is a fresh workspace."""
+    state_dir = _state_dir(state)
+    if reset_state(state_dir):
+        click.echo(f"sandbox: reset {state_dir}")
+    else:
+        click.echo(f"sandbox: nothing to reset in {state_dir}")

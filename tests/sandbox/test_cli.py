@@ -1,0 +1,82 @@
+"""``reconciler sandbox`` commands: register-version, seed, reset, serve."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import cli
+from reconciler.sandbox import SandboxConfig, SandboxServer, workspace_client
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_register_version_then_reset(tmp_path: Path) -> None:
+    state = str(tmp_path / "state")
+    assert "version 1 (READY)" in run("sandbox", "register-version", "main.s.m", "--state", state)
+    out = run(
+        "sandbox", "register-version", "main.s.m", "--state", state,
+        "--status", "FAILED_REGISTRATION",
+    )  # fmt: skip
+    assert "version 2 (FAILED_REGISTRATION)" in out
+    with SandboxServer(Path(state), config=SandboxConfig.fast()) as server:
+        sdk = workspace_client(server.url)
+        statuses = [v.status.value for v in sdk.model_versions.list("main.s.m") if v.status]
+        assert statuses == ["READY", "FAILED_REGISTRATION"]
+    assert "reset" in run("sandbox", "reset", "--state", state)
+    assert not (tmp_path / "state").exists()
+    assert "nothing to reset" in run("sandbox", "reset", "--state", state)
+
+
+def test_register_version_rejects_a_two_part_name(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["sandbox", "register-version", "s.m", "--state", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "<catalog>.<schema>.<model>" in result.output
+
+
+def test_seed_registers_the_versions_the_example_project_names(example_project: Path) -> None:
+    out = run("--project", str(example_project), "sandbox", "seed")
+    assert "main.support.intent_classifier: versions 1..3 READY" in out
+    out = run("--project", str(example_project), "sandbox", "seed")
+    assert "already there" in out
+    state = example_project / ".reconciler" / "sandbox"
+    with SandboxServer(state, config=SandboxConfig.fast()) as server:
+        sdk = workspace_client(server.url)
+        versions = list(sdk.model_versions.list("main.support.intent_classifier"))
+        assert [v.version for v in versions] == [1, 2, 3]
+        assert all(v.status and v.status.value == "READY" for v in versions)
+
+
+def test_serve_prints_its_url_and_serves_with_the_given_faults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, object] = {}
+
+    def serve_briefly(self: SandboxServer) -> None:
+        # Instead of blocking until Ctrl-C: use the running server, then stop it.
+        sdk = workspace_client(self.url)
+        seen["endpoints"] = len(sdk.serving_endpoints.list())
+        seen["faults"] = sdk.api_client.do("GET", "/sandbox/faults")
+        self.stop()
+
+    monkeypatch.setattr(SandboxServer, "serve_forever", serve_briefly)
+    out = run(
+        "sandbox", "serve", "--port", "0", "--state", str(tmp_path / "s"), "--quiet",
+        "--latency-ms", "1", "--seed", "5", "--fail-operation", "serving_endpoints.create=503x1",
+    )  # fmt: skip
+    assert re.search(r"serving the Databricks REST API at http://127\.0\.0\.1:\d+", out)
+    assert "export DATABRICKS_HOST=http://127.0.0.1:" in out
+    assert seen["endpoints"] == 3
+    faults = seen["faults"]
+    assert isinstance(faults, dict)
+    assert (faults["latency_ms"], faults["seed"]) == (1, 5)
+    assert faults["fail_operations"] == {"serving_endpoints.create": {"status": 503, "times": 1}}

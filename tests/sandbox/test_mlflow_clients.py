@@ -1,0 +1,38 @@
+"""MLflow's two Databricks UC registry clients (legacy and native) against the sandbox."""
+
+from __future__ import annotations
+
+import pytest
+from databricks.sdk import WorkspaceClient
+
+from reconciler.sandbox import SandboxServer, register_version
+
+
+@pytest.mark.parametrize("native", ["false", "true"])
+def test_mlflow_uc_client_aliases_and_tags(
+    sandbox: SandboxServer, sdk: WorkspaceClient, native: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("DATABRICKS_HOST", sandbox.url)
+    monkeypatch.setenv("DATABRICKS_TOKEN", "sandbox")
+    monkeypatch.setenv("MLFLOW_ENABLE_UC_NATIVE_MODEL_REGISTRY", native)
+    register_version(sdk, "main.s.m")
+    register_version(sdk, "main.s.m")
+    client = MlflowClient(tracking_uri="databricks", registry_uri="databricks-uc")
+    client.set_registered_model_alias("main.s.m", "champion", "2")
+    version = client.get_model_version_by_alias("main.s.m", "champion")
+    assert (version.version, version.status, version.aliases) == ("2", "READY", ["champion"])
+    client.set_registered_model_tag("main.s.m", "team", "a")
+    model = client.get_registered_model("main.s.m")
+    assert (model.tags, model.aliases) == ({"team": "a"}, {"champion": "2"})
+    client.set_model_version_tag("main.s.m", "2", "approval", "CHG-1")
+    assert client.get_model_version("main.s.m", "2").tags == {"approval": "CHG-1"}
+    # what MLflow wrote is what the 2.1 API shows
+    raw = sdk.api_client.do("GET", "/api/2.1/unity-catalog/models/main.s.m/versions/2")
+    assert isinstance(raw, dict) and raw["tags"] == [{"key": "approval", "value": "CHG-1"}]
+    assert sdk.registered_models.get("main.s.m", include_aliases=True).aliases[0].version_num == 2
+    client.delete_model_version_tag("main.s.m", "2", "approval")
+    client.delete_registered_model_alias("main.s.m", "champion")
+    assert client.get_model_version("main.s.m", "2").tags == {}
+    assert client.get_registered_model("main.s.m").aliases == {}
