@@ -9,6 +9,7 @@ from reconciler.cli.common import cli
 from reconciler.cli import validate as _validate  # noqa: F401
 from reconciler.cli import schema as _schema  # noqa: F401
 from reconciler.cli import sandbox as _sandbox  # noqa: F401
+from reconciler.cli import plan as _plan  # noqa: F401
 # isort: on
 
 

@@ -1,0 +1,69 @@
+"""Adapters to live systems, and ``open_workspace``: the one way commands get one for a target."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from reconciler.errors import WorkspaceError
+from reconciler.project import Project, Target, TargetType
+from reconciler.workspace.base import Workspace
+
+SANDBOX_STATE = Path(".reconciler") / "sandbox"
+
+
+def sandbox_state_dir(project: Project, target: Target) -> Path:
+    """``state_dir`` of the target (relative to the project root), else .reconciler/sandbox."""
+    if target.state_dir:
+        path = Path(target.state_dir).expanduser()
+        return path if path.is_absolute() else project.root / path
+    return project.root / SANDBOX_STATE
+
+
+@contextmanager
+def open_workspace(project: Project, target_name: str) -> Iterator[Workspace]:
+    """The live system behind a target, closed (and an in-process sandbox stopped) on exit."""
+    from reconciler.project import select_target
+
+    name, target = select_target(project, target_name)
+    workspace = _open(project, name, target)
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+def _open(project: Project, name: str, target: Target) -> Workspace:
+    if target.type is TargetType.SANDBOX:
+        from reconciler.sandbox import SandboxServer
+        from reconciler.workspace.client import sandbox_client
+        from reconciler.workspace.databricks import DatabricksWorkspace
+
+        server = SandboxServer(sandbox_state_dir(project, target))
+        try:
+            server.start()
+        except OSError as exc:
+            raise WorkspaceError(
+                f"target {name!r}: cannot start the sandbox: {exc}",
+                hint="is another 'reconciler sandbox serve' using the same state directory?",
+            ) from None
+        try:
+            client = sandbox_client(server.url)
+        except BaseException:
+            server.stop()
+            raise
+        return DatabricksWorkspace(client, on_close=server.stop)
+    if target.type is TargetType.DATABRICKS:
+        from reconciler.workspace.client import target_client
+        from reconciler.workspace.databricks import DatabricksWorkspace
+
+        return DatabricksWorkspace(target_client(target))
+    if target.type is TargetType.MLFLOW:
+        from reconciler.workspace.mlflow import MlflowWorkspace
+
+        return MlflowWorkspace.for_target(project, target)
+    raise WorkspaceError(f"target {name!r}: unknown type {target.type!r}")
+
+
+__all__ = ["open_workspace", "sandbox_state_dir"]

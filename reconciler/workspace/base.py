@@ -55,6 +55,8 @@ class ReadRequest:
     owned_by: str | None = None
     """When set, also list assets of the requested kinds marked as owned by this project."""
     owned_kinds: Sequence[KindName] = ()
+    permissions_for: Sequence[str] = ()
+    """Serving endpoints whose permissions the manifests manage (an extra call each)."""
 
 
 @dataclass

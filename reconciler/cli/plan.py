@@ -1,0 +1,76 @@
+"""``reconciler plan``: read the live workspace and show what apply would change. Never writes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.common import (
+    EXIT_CHANGES,
+    cli,
+    handle_errors,
+    options,
+    ref_option,
+    target_option,
+)
+from reconciler.render import Format
+
+
+@cli.command()
+@target_option
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan (with a fingerprint of the live state) for 'apply PLAN_FILE'.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    default=Format.TEXT.value,
+    show_default=True,
+    help="text for people, json for machines, markdown for pull-request comments.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes (0: none, 1: error).",
+)
+@ref_option
+@handle_errors
+def plan(
+    target: str | None, out: Path | None, fmt: str, detailed_exitcode: bool, ref: str | None
+) -> None:
+    """Show the changes that would bring the target to the manifests' desired state.
+
+    Only reads: no write call is made. Exit 0 on success (with --detailed-exitcode: 0 when
+    nothing changes, 2 when something does), 1 on error.
+    """
+    from reconciler.manifest.git_source import source_at
+    from reconciler.plan import make_plan
+    from reconciler.plan.planfile import save
+    from reconciler.project import load_project
+    from reconciler.render import render
+
+    opts = options()
+    project = load_project(opts.project_dir)
+    result = make_plan(project, target, source=source_at(project.root, ref))
+    if opts.verbose:
+        live = result.live
+        click.echo(
+            f"read {len(live.assets)} live assets and {len(live.versions)} model versions"
+            f" with {live.api_calls} API calls in {live.seconds:.2f}s",
+            err=True,
+        )
+    color = fmt == Format.TEXT.value and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    click.echo(render(result.plan, fmt, color=color), nl=False, color=color)
+    if out is not None:
+        save(result.plan, out)
+        click.echo(f"saved plan to {out}", err=True)
+    if detailed_exitcode and not result.plan.empty:
+        sys.exit(EXIT_CHANGES)

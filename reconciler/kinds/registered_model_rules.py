@@ -1,0 +1,89 @@
+"""Registered models and their aliases: normalize, diff, dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from typing import Any
+
+from reconciler.kinds.diffing import as_int, diff_tags, tags_to_dict
+from reconciler.kinds.registered_model import ModelAliasSpec
+from reconciler.kinds.rules import DesiredContext, KindRules, register
+from reconciler.plan.changes import FieldDiff
+from reconciler.resources import KindName, Resource, address_of
+
+
+class RegisteredModelRules(KindRules):
+    kind = KindName.REGISTERED_MODEL
+
+    def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
+        doc = resource.spec.doc()
+        doc.pop("aliases", None)  # aliases are model_alias assets of their own
+        if "tags" in doc:
+            doc["tags"] = dict(sorted(doc["tags"].items()))
+        return doc
+
+    def normalize(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        doc: dict[str, Any] = {"name": raw.get("full_name") or raw.get("name")}
+        if raw.get("comment"):
+            doc["comment"] = raw["comment"]
+        if raw.get("owner"):
+            doc["owner"] = raw["owner"]
+        doc["tags"] = tags_to_dict(raw.get("tags"))
+        return doc
+
+    def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        diffs = []
+        for field in ("comment", "owner"):
+            if field in desired and (desired[field] or None) != (live.get(field) or None):
+                diffs.append(FieldDiff(path=field, before=live.get(field), after=desired[field]))
+        if "tags" in desired:
+            diffs.extend(diff_tags(desired["tags"], live.get("tags") or {}, "tags"))
+        return diffs
+
+    def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
+        return (
+            f"deletes registered model {name} with ALL its versions (not recoverable);"
+            " apply needs --allow-delete"
+        )
+
+
+class ModelAliasRules(KindRules):
+    kind = KindName.MODEL_ALIAS
+
+    def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
+        spec = resource.spec
+        assert isinstance(spec, ModelAliasSpec)
+        ctx.check_version(resource, "version", spec.model, spec.version)
+        return spec.doc()
+
+    def normalize(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """``raw`` is one alias of a model: ``{model, alias_name, version_num}`` (UC) or
+        ``{model, alias, version}`` (MLflow, where the version may be a string)."""
+        return {
+            "model": raw["model"],
+            "alias": raw.get("alias_name") or raw.get("alias"),
+            "version": as_int(raw.get("version_num", raw.get("version"))),
+        }
+
+    def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        want, have = as_int(desired.get("version")), as_int(live.get("version"))
+        return [] if want == have else [FieldDiff(path="version", before=have, after=want)]
+
+    def creation_diffs(self, doc: Mapping[str, Any]) -> list[FieldDiff]:
+        """The address names the model and the alias already."""
+        return [
+            FieldDiff(path=k, before=None, after=v)
+            for k, v in doc.items()
+            if k not in ("model", "alias")
+        ]
+
+    def dependencies(self, name: str, doc: Mapping[str, Any], known: Set[str]) -> list[str]:
+        model = address_of(KindName.REGISTERED_MODEL, str(doc.get("model", "")))
+        return [model] if model in known else []
+
+    def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
+        return f"removes alias {name}; anything loading models:/{name} stops resolving"
+
+
+register(RegisteredModelRules())
+register(ModelAliasRules())

@@ -1,0 +1,103 @@
+"""Per-kind behaviour the planner plugs in: the engine knows no kind by name.
+
+Each kind says how a live API object folds into its spec shape (``normalize``), how a manifest
+entry becomes the document apply sends (``desired_doc``), which differences matter (``diff``),
+which fields cannot change in place (``immutable``), and what it depends on.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence, Set
+from typing import Any, ClassVar, Protocol
+
+from reconciler.plan.changes import FieldDiff
+from reconciler.resources import KindName, Resource
+
+
+class DesiredContext(Protocol):
+    """What a kind may ask the planner while building a desired document (all pure lookups)."""
+
+    declared: Set[str]
+    """Addresses the manifests declare."""
+
+    def alias_version(self, resource: Resource, path: str, model: str, alias: str) -> int:
+        """The version ``model@alias`` will point to after this plan; PlanError if none."""
+        ...
+
+    def check_version(self, resource: Resource, path: str, model: str, version: int) -> None:
+        """PlanError at the manifest location when the version is missing or not READY."""
+        ...
+
+
+class KindRules(ABC):
+    kind: ClassVar[KindName]
+    immutable: ClassVar[tuple[str, ...]] = ()
+    """Dotted path prefixes whose change needs a delete and a recreate."""
+
+    def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
+        """The document apply sends and the diff compares; defaults to the manifest fields."""
+        return resource.spec.doc()
+
+    @abstractmethod
+    def normalize(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Fold a live API object (``as_dict()`` shape) into the spec document shape."""
+
+    def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        from reconciler.kinds.diffing import diff_managed
+
+        return diff_managed(desired, live)
+
+    def dependencies(self, name: str, doc: Mapping[str, Any], known: Set[str]) -> list[str]:
+        """Addresses (among ``known``) this asset needs to exist first."""
+        return []
+
+    def requires(self, name: str, doc: Mapping[str, Any]) -> list[str]:
+        """Addresses that must exist (live or declared) for this asset to be created."""
+        return []
+
+    def is_external(self, resource: Resource) -> bool:
+        """Declared only to be referenced; managed elsewhere, never changed by this project."""
+        return False
+
+    def creation_diffs(self, doc: Mapping[str, Any]) -> list[FieldDiff]:
+        """What a create sets, one line per top-level field."""
+        from reconciler.kinds.diffing import creation_diffs
+
+        return creation_diffs(doc)
+
+    def needs_replace(self, diffs: Sequence[FieldDiff]) -> list[FieldDiff]:
+        return [d for d in diffs if _under(d.path, self.immutable)]
+
+    def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
+        fields = ", ".join(sorted({d.path for d in immutable}))
+        return f"{fields} cannot change in place; the {self.kind.value} is deleted and recreated"
+
+    def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
+        """Why the delete, and what it takes with it; ``live`` is the raw API object."""
+        return f"{self.kind.value} {name} left the manifests and is owned by this project"
+
+
+def _under(path: str, prefixes: Sequence[str]) -> bool:
+    return any(path == p or path.startswith(p + ".") for p in prefixes)
+
+
+_REGISTRY: dict[KindName, KindRules] = {}
+
+
+def register(rules: KindRules) -> KindRules:
+    _REGISTRY[rules.kind] = rules
+    return rules
+
+
+def rules_for(kind: KindName | str) -> KindRules:
+    key = KindName(kind)
+    if key not in _REGISTRY:
+        _load()
+    return _REGISTRY[key]
+
+
+def _load() -> None:
+    for module in ("registered_model", "serving_endpoint", "quota", "vector_search"):
+        importlib.import_module(f"reconciler.kinds.{module}_rules")

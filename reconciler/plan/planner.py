@@ -1,0 +1,187 @@
+"""The planner: desired state + live state + target -> an ordered Plan. Pure; never calls an API.
+
+Creates and updates come from the manifests; an immutable field that differs turns an update
+into a replace with the reason. Deletes are planned only for assets that left the manifests, on
+targets with ``prune: true``, that this project marked as its own and that no ``protected``
+glob covers. The target's ``ignore`` rules drop field diffs others are allowed to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
+
+from reconciler.errors import PlanError
+from reconciler.kinds.diffing import masked
+from reconciler.kinds.rules import rules_for
+from reconciler.plan.changes import Action, Change, FieldDiff, Plan, summarize
+from reconciler.plan.graph import order_changes
+from reconciler.plan.resolve import Resolver
+from reconciler.project import IgnoreRule, Target
+from reconciler.resources import DesiredState, Resource
+from reconciler.workspace.base import LiveAsset, LiveState
+
+
+def build_plan(desired: DesiredState, live: LiveState, target: Target) -> Plan:
+    resolver = Resolver(desired, live)
+    declared = frozenset(desired.resources)
+    changes: list[Change] = []
+    graph: dict[str, list[str]] = {}
+    used_by: dict[str, str] = {}
+    for address in sorted(desired.resources):
+        resource = desired.resources[address]
+        change, deps, refs = _plan_resource(resource, desired, live, target, resolver, declared)
+        graph[address] = deps
+        for ref in refs:
+            used_by.setdefault(ref, address)
+        if change is not None:
+            changes.append(change)
+    if target.prune:
+        changes.extend(_plan_deletes(desired, live, target, used_by))
+    ordered = order_changes(changes, graph)
+    return Plan(
+        project=desired.project,
+        target=desired.target,
+        changes=ordered,
+        summary=summarize(ordered),
+        fingerprint=live.fingerprint(),
+    )
+
+
+def _plan_resource(
+    resource: Resource,
+    desired: DesiredState,
+    live: LiveState,
+    target: Target,
+    resolver: Resolver,
+    declared: frozenset[str],
+) -> tuple[Change | None, list[str], list[str]]:
+    """The change for one declared asset (None when it matches), the declared assets it
+    depends on, and every asset it uses (declared or live: those must not be pruned)."""
+    rules = rules_for(resource.kind)
+    asset = live.assets.get(resource.address)
+    if rules.is_external(resource):
+        if asset is None:
+            raise PlanError(
+                f"{resource.address} is declared external (managed elsewhere) but does not exist",
+                location=desired.location_of(resource.address),
+                hint="create it outside this project, or drop 'external: true' to manage it here",
+            )
+        return None, [], []
+    doc = rules.desired_doc(resource, resolver)
+    deps = rules.dependencies(resource.name, doc, declared)
+    refs = [
+        *rules.dependencies(resource.name, doc, set(live.assets)),
+        *rules.requires(resource.name, doc),
+    ]
+    _check_owner(resource, asset, desired)
+    if asset is None:
+        for needed in rules.requires(resource.name, doc):
+            if needed not in declared and needed not in live.assets:
+                raise PlanError(
+                    f"{resource.address} needs {needed}, which does not exist and no manifest"
+                    " declares it",
+                    location=desired.location_of(resource.address),
+                    hint="declare it, or fix the name",
+                )
+        diffs = tuple(masked(d) for d in rules.creation_diffs(doc))
+        change = Change(
+            address=resource.address,
+            kind=resource.kind.value,
+            name=resource.name,
+            action=Action.CREATE,
+            diffs=diffs,
+            depends_on=tuple(deps),
+            desired=doc,
+        )
+        return change, deps, refs
+    found = drop_ignored(resource.address, rules.diff(doc, asset.doc), target.ignore)
+    if not found:
+        return None, deps, refs
+    immutable = rules.needs_replace(found)
+    action, reason = Action.UPDATE, None
+    if immutable:
+        if is_protected(resource.address, target):
+            fields = ", ".join(sorted({d.path for d in immutable}))
+            raise PlanError(
+                f"{resource.address} is protected, but {fields} cannot change in place and"
+                " would need a replace",
+                location=desired.location_of(resource.address, immutable[0].path),
+                hint="revert the change, or remove the asset from the target's protected list",
+            )
+        action, reason = Action.REPLACE, rules.replace_reason(resource.name, immutable)
+    change = Change(
+        address=resource.address,
+        kind=resource.kind.value,
+        name=resource.name,
+        action=action,
+        diffs=tuple(masked(d) for d in found),
+        depends_on=tuple(deps),
+        reason=reason,
+        desired=doc,
+    )
+    return change, deps, refs
+
+
+def _check_owner(resource: Resource, asset: LiveAsset | None, desired: DesiredState) -> None:
+    if asset is None or asset.owner is None or asset.owner == desired.project:
+        return
+    raise PlanError(
+        f"{resource.address} is owned by project {asset.owner!r}; two projects cannot manage"
+        " one asset",
+        location=desired.location_of(resource.address),
+        hint=f"remove it from this project, or from {asset.owner!r} first",
+    )
+
+
+def _plan_deletes(
+    desired: DesiredState, live: LiveState, target: Target, used_by: Mapping[str, str]
+) -> list[Change]:
+    owned = {
+        a: asset
+        for a, asset in live.assets.items()
+        if a not in desired.resources
+        and asset.owner == desired.project
+        and not is_protected(a, target)
+    }
+    for address in sorted(owned):
+        if address in used_by:
+            user = used_by[address]
+            raise PlanError(
+                f"{address} left the manifests, but {user} still uses it; pruning it would"
+                " break that asset",
+                location=desired.location_of(user),
+                hint=f"declare {address} again, or change {user} to stop using it",
+            )
+    changes = []
+    for address in sorted(owned):
+        asset = owned[address]
+        rules = rules_for(asset.kind)
+        changes.append(
+            Change(
+                address=address,
+                kind=asset.kind.value,
+                name=asset.name,
+                action=Action.DELETE,
+                diffs=tuple(masked(FieldDiff(path=k, before=v)) for k, v in asset.doc.items()),
+                depends_on=tuple(rules.dependencies(asset.name, asset.doc, set(owned))),
+                reason=rules.delete_reason(asset.name, asset.raw),
+            )
+        )
+    return changes
+
+
+def is_protected(address: str, target: Target) -> bool:
+    return any(fnmatchcase(address, glob) for glob in target.protected)
+
+
+def _field_matches(path: str, field: str) -> bool:
+    return path == field or path.startswith(field + ".") or fnmatchcase(path, field)
+
+
+def drop_ignored(
+    address: str, diffs: Sequence[FieldDiff], rules: Iterable[IgnoreRule]
+) -> list[FieldDiff]:
+    """Diffs whose path an ``ignore`` rule of the target covers for this asset are dropped."""
+    fields = [f for r in rules if fnmatchcase(address, r.asset) for f in r.fields]
+    return [d for d in diffs if not any(_field_matches(d.path, f) for f in fields)]

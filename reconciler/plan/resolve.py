@@ -1,0 +1,96 @@
+"""Alias resolution and version checks: the lookups kinds make while building desired docs.
+
+``model@alias`` resolves to the version the alias will have after this plan: the manifest's
+alias when it declares one, else the live alias. Versions come from training pipelines, so a
+version that does not exist or is not READY stops the plan at the manifest line naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+
+from reconciler.errors import PlanError
+from reconciler.kinds.registered_model import ModelAliasSpec
+from reconciler.resources import DesiredState, KindName, Resource, address_of
+from reconciler.workspace.base import LiveState
+
+READY = "READY"
+
+
+class Resolver:
+    """The planner's DesiredContext: pure lookups in desired and live state."""
+
+    def __init__(self, desired: DesiredState, live: LiveState) -> None:
+        self.desired = desired
+        self.live = live
+        self.declared: Set[str] = frozenset(desired.resources)
+
+    def _declared_alias(self, model: str, alias: str) -> int | None:
+        found = self.desired.resources.get(address_of(KindName.MODEL_ALIAS, f"{model}@{alias}"))
+        if found is not None and isinstance(found.spec, ModelAliasSpec):
+            return found.spec.version
+        return None
+
+    def _live_alias(self, model: str, alias: str) -> int | None:
+        asset = self.live.assets.get(address_of(KindName.MODEL_ALIAS, f"{model}@{alias}"))
+        if asset is None:
+            return None
+        version = asset.doc.get("version")
+        return int(version) if version is not None else None
+
+    def alias_version(self, resource: Resource, path: str, model: str, alias: str) -> int:
+        version = self._declared_alias(model, alias)
+        if version is None:
+            version = self._live_alias(model, alias)
+        if version is None:
+            raise PlanError(
+                f"{resource.address}: {model}@{alias} does not resolve: model {model} has no"
+                f" alias {alias!r} and no manifest sets one",
+                location=self.desired.location_of(resource.address, path),
+                hint=f"declare the alias under registered_models ({model}: aliases) or name a"
+                " version",
+            )
+        self.check_version(resource, path, model, version)
+        return version
+
+    def check_version(self, resource: Resource, path: str, model: str, version: int) -> None:
+        info = self.live.versions.get((model, int(version)))
+        where = self.desired.location_of(resource.address, path)
+        if info is None:
+            raise PlanError(
+                f"{resource.address}: version {version} of model {model} does not exist",
+                location=where,
+                hint="model versions are registered by training pipelines; register it first"
+                " or name an existing version",
+            )
+        if info.status != READY:
+            raise PlanError(
+                f"{resource.address}: version {version} of model {model} is {info.status},"
+                " not READY; only READY versions can be served or aliased",
+                location=where,
+                hint="wait for the registration to finish, or name another version",
+            )
+
+
+class Collector:
+    """A DesiredContext that records what the real pass will look up, so the adapter reads
+    exactly the aliases and versions the manifests need (run before the live state exists)."""
+
+    def __init__(self, desired: DesiredState, live: LiveState) -> None:
+        self.inner = Resolver(desired, live)
+        self.declared: Set[str] = self.inner.declared
+        self.aliases: set[str] = set()
+        self.versions: set[tuple[str, int]] = set()
+
+    def alias_version(self, resource: Resource, path: str, model: str, alias: str) -> int:
+        version = self.inner._declared_alias(model, alias)
+        if version is None:
+            version = self.inner._live_alias(model, alias)
+        if version is None:
+            self.aliases.add(address_of(KindName.MODEL_ALIAS, f"{model}@{alias}"))
+            return 1
+        self.versions.add((model, version))
+        return version
+
+    def check_version(self, resource: Resource, path: str, model: str, version: int) -> None:
+        self.versions.add((model, int(version)))

@@ -1,0 +1,76 @@
+"""The terminal plan: destructive changes first and loud, then the rest grouped by kind.
+
+Colour only when the caller says the output is a terminal; the words carry the meaning alone.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.markup import escape
+
+from reconciler.plan.changes import Action, Change, Plan
+from reconciler.render.values import MARKERS, fmt_value, grouped, split_destructive, summary_line
+
+STYLES = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.REPLACE: "bold red",
+    Action.DELETE: "bold red",
+}
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        width=10_000,
+        soft_wrap=True,
+        highlight=False,
+        emoji=False,
+    )
+    project = f" (project {plan.project})" if plan.project else ""
+    console.print(escape(f"Plan for target {plan.target}{project}"))
+    console.print()
+    destructive, others = split_destructive(plan)
+    if destructive:
+        noun = "change" if len(destructive) == 1 else "changes"
+        console.print(
+            f"[bold red]!! {len(destructive)} DESTRUCTIVE {noun.upper()}: apply refuses them"
+            " without --allow-delete[/]"
+        )
+        console.print()
+        _groups(console, destructive)
+    _groups(console, others)
+    console.print(f"[bold]{escape(summary_line(plan))}[/]")
+    return buffer.getvalue()
+
+
+def _groups(console: Console, changes: list[Change]) -> None:
+    for kind, members in grouped(changes):
+        console.print(f"[bold]{escape(kind)}[/]")
+        for change in members:
+            _change(console, change)
+        console.print()
+
+
+def _change(console: Console, change: Change) -> None:
+    style = STYLES[change.action]
+    marker = MARKERS[change.action]
+    console.print(
+        f"  [{style}]{escape(marker)} {escape(change.address)}[/] ({change.action.value})"
+    )
+    if change.reason:
+        console.print(f"      [{style}]{escape('reason: ' + change.reason)}[/]")
+    if change.action is Action.DELETE:
+        return
+    for diff in change.diffs:
+        if change.action is Action.CREATE:
+            line = f"{diff.path}: {fmt_value(diff.after)}"
+        else:
+            line = f"{diff.path}: {fmt_value(diff.before)} → {fmt_value(diff.after)}"
+        console.print(f"      {escape(line)}")

@@ -1,0 +1,180 @@
+"""The Databricks adapter against the sandbox: reads only what is asked, finds what a project
+owns through its markers, counts calls, and backs off on 429."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import serving, vectorsearch
+
+from reconciler.errors import WorkspaceError
+from reconciler.resources import KindName
+from reconciler.sandbox import (
+    FailRule,
+    Faults,
+    SandboxConfig,
+    SandboxServer,
+    register_versions_up_to,
+)
+from reconciler.workspace import ownership
+from reconciler.workspace.base import OWNER_TAG, ReadRequest
+from reconciler.workspace.client import ClientSettings, sandbox_client
+from reconciler.workspace.concurrency import AdaptiveLimiter
+from reconciler.workspace.databricks import DatabricksWorkspace
+
+MODEL = "main.s.clf"
+RM, MA, SE, Q = (
+    KindName.REGISTERED_MODEL,
+    KindName.MODEL_ALIAS,
+    KindName.SERVING_ENDPOINT,
+    KindName.QUOTA,
+)
+VSE, IDX = KindName.VECTOR_SEARCH_ENDPOINT, KindName.VECTOR_INDEX
+
+
+def _endpoint(w: WorkspaceClient, name: str, tags: dict[str, str]) -> None:
+    w.serving_endpoints.create(
+        name,
+        config=serving.EndpointCoreConfigInput(
+            name=name,
+            served_entities=[
+                serving.ServedEntityInput(
+                    entity_name=MODEL,
+                    entity_version="1",
+                    workload_size="Small",
+                    scale_to_zero_enabled=False,
+                )
+            ],
+        ),
+        tags=[serving.EndpointTag(key=k, value=v) for k, v in tags.items()],
+    )
+
+
+def _index(w: WorkspaceClient, name: str, endpoint: str) -> None:
+    w.vector_search_indexes.create_index(
+        name,
+        endpoint,
+        "id",
+        vectorsearch.VectorIndexType.DIRECT_ACCESS,
+        direct_access_index_spec=vectorsearch.DirectAccessVectorIndexSpec(
+            schema_json='{"id": "integer", "v": "array<float>"}',
+            embedding_vector_columns=[
+                vectorsearch.EmbeddingVectorColumn(name="v", embedding_dimension=4)
+            ],
+        ),
+    )
+
+
+def _tag_model(w: WorkspaceClient, tags: dict[str, str]) -> None:
+    w.api_client.do(
+        "PATCH",
+        f"/api/2.1/unity-catalog/securable-tags/FUNCTION/{MODEL}",
+        body={"changes": {"add_tags": [{"key": k, "value": v} for k, v in tags.items()]}},
+    )
+
+
+def test_reads_only_what_is_asked_and_counts_calls(
+    sdk: WorkspaceClient, sandbox: SandboxServer
+) -> None:
+    register_versions_up_to(sdk, MODEL, 2)
+    sdk.registered_models.set_alias(MODEL, "champion", 2)
+    _endpoint(sdk, "ep", {"team": "ml"})
+    _endpoint(sdk, "other", {})
+    ws = DatabricksWorkspace(sandbox_client(sandbox.url))
+    live = ws.read(
+        ReadRequest(
+            assets=[(MA, f"{MODEL}@champion"), (SE, "ep"), (SE, "missing")],
+            versions=[(MODEL, 2), (MODEL, 9)],
+        )
+    )
+    assert sorted(live.assets) == [f"model_alias.{MODEL}@champion", "serving_endpoint.ep"]
+    assert live.assets[f"model_alias.{MODEL}@champion"].doc == {
+        "model": MODEL,
+        "alias": "champion",
+        "version": 2,
+    }
+    assert live.assets["serving_endpoint.ep"].doc["tags"] == {"team": "ml"}
+    assert set(live.versions) == {(MODEL, 2)}
+    assert live.versions[(MODEL, 2)].status == "READY"
+    # model get + model tags + 2 endpoint gets + one version list call
+    assert live.api_calls == 5
+    assert live.seconds > 0
+
+
+def test_prune_finds_owned_assets_through_their_markers(
+    sdk: WorkspaceClient, sandbox: SandboxServer
+) -> None:
+    register_versions_up_to(sdk, MODEL, 1)
+    sdk.registered_models.set_alias(MODEL, "champion", 1)
+    sdk.registered_models.set_alias(MODEL, "manual", 1)
+    _tag_model(sdk, {OWNER_TAG: "proj", ownership.alias_inventory_key("proj"): "champion"})
+    _endpoint(sdk, "ours", {OWNER_TAG: "proj"})
+    _endpoint(sdk, "theirs", {OWNER_TAG: "other"})
+    _endpoint(sdk, "quota-only", {ownership.QUOTA_TAG: "proj"})
+    sdk.vector_search_endpoints.create_endpoint("vs", vectorsearch.EndpointType.STANDARD)
+    sdk.vector_search_endpoints.update_endpoint_custom_tags(
+        "vs",
+        [
+            vectorsearch.CustomTag(key=OWNER_TAG, value="proj"),
+            vectorsearch.CustomTag(key=ownership.index_marker_key("main.s.idx"), value="proj"),
+        ],
+    )
+    _index(sdk, "main.s.idx", "vs")
+    _index(sdk, "main.s.unmarked", "vs")
+    ws = DatabricksWorkspace(sandbox_client(sandbox.url))
+    # The manifests still declare another model in the same schema (that is where prune looks).
+    request = ReadRequest(assets=[(RM, "main.s.kept")], owned_by="proj", owned_kinds=list(KindName))
+    live = ws.read(request)
+    owners = {a: asset.owner for a, asset in live.assets.items()}
+    assert owners == {
+        f"registered_model.{MODEL}": "proj",
+        f"model_alias.{MODEL}@champion": "proj",
+        "serving_endpoint.ours": "proj",
+        "quota.quota-only": "proj",
+        "vector_search_endpoint.vs": "proj",
+        "vector_index.main.s.idx": "proj",
+    }
+
+
+def test_a_few_429s_are_absorbed_and_slow_the_reads(
+    sandbox_factory: Callable[..., SandboxServer],
+) -> None:
+    faults = Faults(retry_after=0, fail_operations={"serving_endpoints.get": FailRule(429, 2)})
+    server = sandbox_factory(
+        config=SandboxConfig(delays=SandboxConfig.fast().delays, faults=faults)
+    )
+    ws = DatabricksWorkspace(sandbox_client(server.url))
+    live = ws.read(ReadRequest(assets=[(SE, "databricks-bge-large-en")]))
+    assert "serving_endpoint.databricks-bge-large-en" in live.assets
+    assert ws.limiter.throttled == 2
+    assert ws.limiter.limit < ws.limiter.maximum
+    assert live.api_calls == 3
+
+
+def test_a_workspace_that_keeps_refusing_is_a_clear_error(
+    sandbox_factory: Callable[..., SandboxServer],
+) -> None:
+    faults = Faults(
+        retry_after=0, fail_operations={"vector_search_indexes.get_index": FailRule(429)}
+    )
+    server = sandbox_factory(
+        config=SandboxConfig(delays=SandboxConfig.fast().delays, faults=faults)
+    )
+    client = sandbox_client(server.url, ClientSettings(retry_timeout_seconds=1))
+    ws = DatabricksWorkspace(client)
+    with pytest.raises(WorkspaceError, match=r"vector index main\.s\.idx.*gave up retrying"):
+        ws.read(ReadRequest(assets=[(IDX, "main.s.idx")]))
+
+
+def test_limiter_halves_on_429_and_recovers() -> None:
+    limiter = AdaptiveLimiter(16)
+    limiter.on_response(429)
+    limiter.on_response(429)
+    assert limiter.limit == 4
+    for _ in range(200):
+        limiter.on_response(200)
+    assert limiter.limit == 16
+    limiter.on_response(429)
+    assert limiter.limit == 8
