@@ -1,0 +1,166 @@
+"""``apply`` as a library call: lock the target, plan (or check a saved plan), refuse what is
+unsafe, confirm, execute. The CLI only parses flags and renders around this."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.apply.context import ProgressSink
+from reconciler.apply.executor import execute
+from reconciler.apply.lock import FileLock
+from reconciler.apply.provenance import git_commit
+from reconciler.apply.result import ApplyResult
+from reconciler.apply.safety import check_destructive
+from reconciler.apply.settings import ApplySettings
+from reconciler.errors import ApplyError
+from reconciler.manifest.source import SourceTree
+from reconciler.plan.changes import Plan
+from reconciler.project import Project, Target, TargetType
+from reconciler.workspace.base import Workspace
+
+LOCAL_POLL = {"poll_initial": 0.05, "poll_max": 0.5}
+"""The sandbox settles in (milli)seconds; real workspaces in minutes (the defaults)."""
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    target: str | None = None
+    plan_file: Path | None = None
+    allow_delete: bool = False
+    lock_timeout: float = 0.0
+    settings: ApplySettings = dataclasses.field(default_factory=ApplySettings)
+    source: SourceTree | None = None
+    """Where the manifests are read from (``--ref``: a git revision); None: the working tree."""
+
+
+@dataclass
+class ApplyRun:
+    """What happened: the plan applied (None when refused before) and the result."""
+
+    target: str
+    plan: Plan | None = None
+    result: ApplyResult | None = None
+
+
+def local_lock(project: Project, name: str, target: Target, timeout: float) -> FileLock:
+    """Sandbox: in its state directory. MLflow: beside the project's other local state."""
+    from reconciler.workspace import sandbox_state_dir
+
+    if target.type is TargetType.SANDBOX:
+        path = sandbox_state_dir(project, target) / "apply.lock"
+    else:
+        path = project.root / ".reconciler" / "locks" / f"{name}.lock"
+    return FileLock(path, target=name, timeout=timeout)
+
+
+def workspace_lock(
+    workspace: Workspace, project: Project, name: str, timeout: float
+) -> AbstractContextManager[object]:
+    from databricks.sdk import WorkspaceClient
+
+    from reconciler.apply.workspace_lock import WorkspaceLock
+
+    client = getattr(workspace, "client", None)
+    if not isinstance(client, WorkspaceClient):
+        raise ApplyError(f"target {name!r}: the workspace adapter exposes no Databricks client")
+    return WorkspaceLock(client, project=project.project, target=name, timeout=timeout)
+
+
+def check_fresh(saved: Plan, fresh: Plan, project: Project, name: str, source: str) -> None:
+    """A saved plan applies only to the target, project and live state it was made from."""
+    if saved.target != name:
+        raise ApplyError(
+            f"{source} was made for target {saved.target!r}, not {name!r}",
+            hint=f"pass -t {saved.target}, or plan again for {name}",
+        )
+    if saved.project and saved.project != project.project:
+        raise ApplyError(
+            f"{source} was made for project {saved.project!r}, not {project.project!r}"
+        )
+    if saved.fingerprint is None or saved.fingerprint != fresh.fingerprint:
+        changed = sorted({c.address for c in saved.changes} ^ {c.address for c in fresh.changes})
+        detail = f" (now planned differently: {', '.join(changed[:5])})" if changed else ""
+        raise ApplyError(
+            f"{source} is stale: the live workspace (or the manifests) changed since it was"
+            f" planned{detail}; nothing was applied",
+            hint=f"run 'reconciler plan -t {name} -o {source}' again, review it, then apply it",
+        )
+
+
+def use_short_sdk_retries(workspace: Workspace) -> None:
+    """Writes go through our retry policy: give a Databricks adapter a client whose own SDK
+    retry loop gives up quickly (see ``reconciler.apply.client``)."""
+    from databricks.sdk import WorkspaceClient
+
+    from reconciler.apply.client import short_retry_client
+
+    client = getattr(workspace, "client", None)
+    if isinstance(client, WorkspaceClient):
+        workspace.client = short_retry_client(client)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def locked_workspace(
+    project: Project, name: str, target: Target, lock_timeout: float
+) -> Iterator[Workspace]:
+    """The target's workspace, with the apply lock held for as long as it is open."""
+    from reconciler.workspace import open_workspace
+
+    with ExitStack() as stack:
+        if target.type is not TargetType.DATABRICKS:
+            stack.enter_context(local_lock(project, name, target, lock_timeout))
+        workspace = stack.enter_context(open_workspace(project, name))
+        if target.type is TargetType.DATABRICKS:
+            stack.enter_context(workspace_lock(workspace, project, name, lock_timeout))
+        yield workspace
+
+
+def run_apply(
+    project: Project,
+    request: ApplyRequest,
+    *,
+    show: Callable[[Plan], None],
+    confirm: Callable[[Plan], bool],
+    progress: Callable[[Plan], AbstractContextManager[ProgressSink]],
+) -> ApplyRun:
+    """Apply the project's manifests (or ``request.plan_file``) to the target.
+
+    ``show`` prints the plan (what each destructive change loses included); destructive plans
+    are then refused unless allowed, before any write; ``confirm`` is asked last. Neither is
+    called for a saved plan: it was shown and reviewed when it was made.
+    """
+    from reconciler.plan import make_plan
+    from reconciler.plan.planfile import load
+    from reconciler.project import select_target
+
+    name, target = select_target(project, request.target)
+    saved = load(request.plan_file) if request.plan_file is not None else None
+    with locked_workspace(project, name, target, request.lock_timeout) as workspace:
+        fresh = make_plan(project, name, source=request.source, workspace=workspace)
+        plan = fresh.plan
+        if saved is not None:
+            check_fresh(saved, fresh.plan, project, name, str(request.plan_file))
+            plan = saved
+        run = ApplyRun(target=name, plan=plan)
+        if plan.empty:
+            return run
+        if saved is None:
+            show(plan)
+        check_destructive(plan, target, allow_delete=request.allow_delete)
+        if saved is None and not confirm(plan):
+            raise ApplyError("apply cancelled; nothing was applied")
+        settings = request.settings
+        overrides: dict[str, object] = {"project": project.project}
+        if settings.commit is None:
+            overrides["commit"] = git_commit(project.root)
+        if target.type is TargetType.SANDBOX:
+            overrides.update(LOCAL_POLL)
+        settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
+        use_short_sdk_retries(workspace)
+        with progress(plan) as sink:
+            run.result = execute(plan, workspace, fresh.live, settings=settings, progress=sink)
+        return run

@@ -1,0 +1,57 @@
+"""Refuse destructive plans before any write unless the operator said so."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from reconciler.errors import ApplyError
+from reconciler.plan.changes import Action, Change, Plan
+from reconciler.project import Target
+from reconciler.resources import KindName
+
+
+def loss_of(change: Change) -> str:
+    """What a destructive change loses, in words."""
+    if change.reason:
+        return change.reason
+    if change.action is Action.REPLACE:
+        return "deleted and created again; what lives only in the asset is lost"
+    return "deleted"
+
+
+def check_destructive(plan: Plan, target: Target, *, allow_delete: bool) -> None:
+    """Raise when the plan holds a change that destroys something and the flags don't allow it.
+
+    The check is for the plan as a whole: nothing is applied when one change is refused.
+    Protected addresses are never deleted or replaced; registered models are deleted only
+    when the target prunes and ``--allow-delete`` is given.
+    """
+    destructive = plan.destructive
+    if not destructive:
+        return
+    protected = [c for c in destructive if any(fnmatchcase(c.address, g) for g in target.protected)]
+    if protected:
+        names = ", ".join(c.address for c in protected)
+        raise ApplyError(
+            f"the plan would {protected[0].action.value} protected assets: {names}",
+            hint="remove them from the target's 'protected' list first if this is intended",
+        )
+    models = [
+        c
+        for c in destructive
+        if c.kind == KindName.REGISTERED_MODEL and c.action is Action.DELETE and not target.prune
+    ]
+    if models:
+        raise ApplyError(
+            "the plan deletes registered models but the target does not prune: "
+            + ", ".join(c.address for c in models),
+            hint="registered models (and all their versions) are deleted only with"
+            " 'prune: true' on the target and --allow-delete",
+        )
+    if allow_delete:
+        return
+    lines = "\n".join(f"  {c.action.value:<8} {c.address}: {loss_of(c)}" for c in destructive)
+    raise ApplyError(
+        f"the plan holds {len(destructive)} destructive change(s); nothing was applied:\n{lines}",
+        hint="review what will be lost, then re-run with --allow-delete",
+    )

@@ -1,0 +1,146 @@
+"""``reconciler apply``: make the workspace match the manifests (or a saved plan)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from reconciler.apply.context import ProgressSink
+from reconciler.apply.settings import DEFAULT_PARALLELISM, ApplySettings
+from reconciler.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    cli,
+    handle_errors,
+    options,
+    ref_option,
+    target_option,
+)
+from reconciler.errors import ApplyError
+from reconciler.plan.changes import Plan
+
+
+def _show(plan: Plan) -> None:
+    from reconciler.render import render
+
+    click.echo(render(plan, "text"), nl=False)
+
+
+def _confirm_with(auto_approve: bool) -> bool:
+    if auto_approve:
+        return True
+    return click.confirm("Apply these changes?", default=False, err=True)
+
+
+@contextmanager
+def _progress(plan: Plan) -> Iterator[ProgressSink]:
+    from reconciler.apply.progress import LineProgress, LiveProgress
+
+    log_format = options().log_format
+    if log_format == "console" and sys.stderr.isatty():
+        with LiveProgress(len(plan.changes)) as live:
+            yield live
+        return
+    yield LineProgress(json_lines=log_format == "json")
+
+
+@cli.command()
+@target_option
+@click.argument(
+    "plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path), metavar="[PLAN]"
+)
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (CI).")
+@click.option(
+    "--allow-delete",
+    is_flag=True,
+    help="Allow deletes and rebuilding replaces (e.g. a vector index); refused without it.",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(min=1),
+    default=DEFAULT_PARALLELISM,
+    show_default=True,
+    help="Changes calling the API at once (waits for readiness do not count).",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another apply on the target to finish.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Budget for the whole apply; also bounds each wait (serving updates, index builds).",
+)
+@ref_option
+@handle_errors
+def apply(
+    target: str | None,
+    plan_file: Path | None,
+    auto_approve: bool,
+    allow_delete: bool,
+    parallelism: int,
+    lock_timeout: float,
+    timeout: float,
+    ref: str | None,
+) -> None:
+    """Apply the plan: create, update and (with --allow-delete) delete assets until the
+    workspace matches the manifests. With PLAN (from 'plan -o'), apply exactly that plan,
+    refusing it if the workspace changed since.
+
+    \b
+    Exit codes: 0 applied (or nothing to do), 1 refused or failed (summary lists each failure).
+    """
+    from reconciler.apply.run import ApplyRequest, run_apply
+    from reconciler.manifest.git_source import source_at
+    from reconciler.project import load_project
+
+    if plan_file is None and not auto_approve and not sys.stdin.isatty():
+        raise ApplyError(
+            "apply needs a confirmation, and there is no terminal to ask on",
+            hint="pass --auto-approve (CI), or apply a reviewed plan file: apply plan.json",
+        )
+    if ref is not None and plan_file is not None:
+        raise ApplyError("give either a PLAN file or --ref, not both", hint="a plan file is fixed")
+    project = load_project(options().project_dir)
+    source = source_at(project.root, ref)
+    settings = ApplySettings(
+        parallelism=parallelism,
+        timeout=timeout,
+        change_timeout=min(timeout, 1800.0),
+        commit=source.commit if source is not None else None,
+    )
+    request = ApplyRequest(
+        target=target,
+        plan_file=plan_file,
+        allow_delete=allow_delete,
+        lock_timeout=lock_timeout,
+        settings=settings,
+        source=source,
+    )
+    run = run_apply(
+        project,
+        request,
+        show=_show,
+        confirm=lambda _plan: _confirm_with(auto_approve),
+        progress=_progress,
+    )
+    if run.result is None:
+        click.echo(f"No changes. Target {run.target!r} matches the manifests.")
+        sys.exit(EXIT_OK)
+    if options().log_format == "json":
+        click.echo(json.dumps(run.result.to_json(), indent=2))
+    else:
+        click.echo("\n".join(run.result.summary_lines()))
+    sys.exit(EXIT_OK if run.result.ok else EXIT_ERROR)

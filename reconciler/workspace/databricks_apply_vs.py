@@ -1,0 +1,246 @@
+"""Vector Search writes: endpoints (create, wait ONLINE, tags) and indexes (create, wait ready).
+
+Indexes have no update call, so every change of an index is a replace: delete, wait until the
+name is free (a deleted index stays "pending deletion" for a while), create, wait until ready.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import NotFound, ResourceConflict
+
+from reconciler.apply import retry
+from reconciler.apply.settings import ApplySettings
+from reconciler.apply.waits import poll_until
+from reconciler.plan.changes import Action, Change
+from reconciler.workspace.base import LiveAsset
+from reconciler.workspace.databricks_apply import desired_of, ignore_missing, tag_changes, touches
+
+log = logging.getLogger(__name__)
+ENDPOINTS = "/api/2.0/vector-search/endpoints"
+INDEXES = "/api/2.0/vector-search/indexes"
+Doc = dict[str, Any]
+
+
+def _get(client: WorkspaceClient, path: str, what: str) -> Doc:
+    doc = retry.call(lambda: client.api_client.do("GET", path), what=what)
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _exists(client: WorkspaceClient, path: str, what: str) -> bool:
+    try:
+        _get(client, path, what)
+    except NotFound:
+        return False
+    return True
+
+
+# --- endpoints --------------------------------------------------------------------------
+
+
+def endpoint_state(doc: Mapping[str, Any]) -> str:
+    return str((doc.get("endpoint_status") or {}).get("state") or "UNKNOWN")
+
+
+def wait_online(client: WorkspaceClient, name: str, address: str) -> None:
+    def failed(doc: Doc) -> str | None:
+        if endpoint_state(doc) != "OFFLINE":
+            return None
+        return (doc.get("endpoint_status") or {}).get("message") or "endpoint went OFFLINE"
+
+    poll_until(
+        lambda: _get(client, f"{ENDPOINTS}/{name}", f"reading {name}"),
+        lambda doc: endpoint_state(doc) == "ONLINE",
+        what=f"waiting for vector search endpoint {name} to be ONLINE",
+        address=address,
+        failed=failed,
+        describe=endpoint_state,
+    )
+
+
+def _set_endpoint_tags(
+    client: WorkspaceClient, name: str, doc: Mapping[str, Any], settings: ApplySettings
+) -> None:
+    """The tags call replaces the whole set: live (for unmanaged keys) + changes."""
+    live = _get(client, f"{ENDPOINTS}/{name}", f"reading {name}")
+    current = {str(t["key"]): str(t.get("value") or "") for t in live.get("custom_tags") or [] if t}
+    add, remove = tag_changes(doc.get("tags"), current, settings.provenance_tags())
+    if not add and not remove:
+        return
+    tags = {k: v for k, v in current.items() if k not in remove} | add
+    body = {"custom_tags": [{"key": k, "value": v} for k, v in sorted(tags.items())]}
+    retry.call(
+        lambda: client.api_client.do("PATCH", f"{ENDPOINTS}/{name}/tags", body=body),
+        what=f"updating the tags of {name}",
+    )
+
+
+def _create_endpoint(
+    client: WorkspaceClient, change: Change, doc: Mapping[str, Any], settings: ApplySettings
+) -> None:
+    name = change.name
+    body: Doc = {"name": name, "endpoint_type": doc.get("type") or "STANDARD"}
+    if doc.get("budget_policy_id"):
+        body["budget_policy_id"] = doc["budget_policy_id"]
+    try:
+        retry.call(
+            lambda: client.api_client.do("POST", ENDPOINTS, body=body),
+            what=f"creating vector search endpoint {name}",
+        )
+    except ResourceConflict as error:
+        if "already exists" not in str(error).lower():
+            raise
+        log.info("vector search endpoint %s already exists: continuing", name)
+    wait_online(client, name, change.address)
+    _set_endpoint_tags(client, name, doc, settings)
+
+
+def _delete_endpoint(client: WorkspaceClient, name: str, address: str) -> None:
+    path = f"{ENDPOINTS}/{name}"
+    ignore_missing(
+        lambda: client.api_client.do("DELETE", path), what=f"deleting vector search endpoint {name}"
+    )
+    poll_until(
+        lambda: not _exists(client, path, f"reading {name}"),
+        bool,
+        what=f"waiting for vector search endpoint {name} to be deleted",
+        address=address,
+    )
+
+
+def apply_vector_search_endpoint(
+    client: WorkspaceClient, change: Change, live: LiveAsset | None, settings: ApplySettings
+) -> None:
+    name = change.name
+    if change.action is Action.DELETE:
+        _delete_endpoint(client, name, change.address)
+        return
+    doc = desired_of(change)
+    if change.action is Action.REPLACE:
+        _delete_endpoint(client, name, change.address)
+    if change.action in (Action.CREATE, Action.REPLACE):
+        _create_endpoint(client, change, doc, settings)
+        return
+    if "budget_policy_id" in doc and touches(change, "budget_policy_id"):
+        body = {"budget_policy_id": doc["budget_policy_id"]}
+        retry.call(
+            lambda: client.api_client.do("PATCH", f"{ENDPOINTS}/{name}/budget-policy", body=body),
+            what=f"setting the budget policy of {name}",
+        )
+    _set_endpoint_tags(client, name, doc, settings)
+
+
+# --- indexes ----------------------------------------------------------------------------
+
+
+def _source_columns(cols: Any) -> list[Doc]:
+    out = []
+    for c in cols or []:
+        col: Doc = {"name": c["name"], "embedding_model_endpoint_name": c["model_endpoint"]}
+        if c.get("model_endpoint_for_query"):
+            col["model_endpoint_name_for_query"] = c["model_endpoint_for_query"]
+        out.append(col)
+    return out
+
+
+def _vector_columns(cols: Any) -> list[Doc]:
+    return [{"name": c["name"], "embedding_dimension": int(c["dimension"])} for c in cols or []]
+
+
+def index_body(doc: Mapping[str, Any]) -> Doc:
+    body: Doc = {
+        "name": doc["name"],
+        "endpoint_name": doc["endpoint"],
+        "primary_key": doc["primary_key"],
+    }
+    if doc.get("subtype"):
+        body["index_subtype"] = doc["subtype"]
+    delta = doc.get("delta_sync")
+    if delta:
+        spec: Doc = {
+            "source_table": delta["source_table"],
+            "pipeline_type": delta.get("pipeline_type") or "TRIGGERED",
+        }
+        if delta.get("embedding_source_columns"):
+            spec["embedding_source_columns"] = _source_columns(delta["embedding_source_columns"])
+        if delta.get("embedding_vector_columns"):
+            spec["embedding_vector_columns"] = _vector_columns(delta["embedding_vector_columns"])
+        for key in ("columns_to_sync", "embedding_writeback_table"):
+            if delta.get(key):
+                spec[key] = delta[key]
+        body["index_type"] = "DELTA_SYNC"
+        body["delta_sync_index_spec"] = spec
+    else:
+        direct = doc.get("direct_access") or {}
+        da: Doc = {"schema_json": json.dumps(direct.get("schema") or {}, sort_keys=True)}
+        if direct.get("embedding_vector_columns"):
+            da["embedding_vector_columns"] = _vector_columns(direct["embedding_vector_columns"])
+        if direct.get("embedding_source_columns"):
+            da["embedding_source_columns"] = _source_columns(direct["embedding_source_columns"])
+        body["index_type"] = "DIRECT_ACCESS"
+        body["direct_access_index_spec"] = da
+    return body
+
+
+def index_status(doc: Mapping[str, Any]) -> str:
+    status = doc.get("status") or {}
+    return str(status.get("detailed_state") or ("READY" if status.get("ready") else "NOT_READY"))
+
+
+def wait_index_ready(client: WorkspaceClient, name: str, address: str) -> None:
+    def failed(doc: Doc) -> str | None:
+        state = index_status(doc)
+        if state.startswith("OFFLINE") and "FAILED" in state:
+            return f"{state}: {(doc.get('status') or {}).get('message') or 'index failed'}"
+        return None
+
+    poll_until(
+        lambda: _get(client, f"{INDEXES}/{name}", f"reading index {name}"),
+        lambda doc: bool((doc.get("status") or {}).get("ready")),
+        what=f"waiting for index {name} to be ready",
+        address=address,
+        failed=failed,
+        describe=index_status,
+    )
+
+
+def _delete_index(client: WorkspaceClient, name: str, address: str) -> None:
+    path = f"{INDEXES}/{name}"
+    ignore_missing(lambda: client.api_client.do("DELETE", path), what=f"deleting index {name}")
+    poll_until(
+        lambda: not _exists(client, path, f"reading index {name}"),
+        bool,
+        what=f"waiting for index {name} to be deleted",
+        address=address,
+    )
+
+
+def _create_index(client: WorkspaceClient, change: Change, doc: Mapping[str, Any]) -> None:
+    body = index_body(doc)
+    try:
+        # A name still "pending deletion" answers 409 RESOURCE_CONFLICT: the policy retries it.
+        retry.call(
+            lambda: client.api_client.do("POST", INDEXES, body=body),
+            what=f"creating index {change.name}",
+        )
+    except ResourceConflict as error:
+        if "already exists" not in str(error).lower():
+            raise
+        log.info("index %s already exists (an earlier attempt created it)", change.name)
+    wait_index_ready(client, change.name, change.address)
+
+
+def apply_vector_index(
+    client: WorkspaceClient, change: Change, live: LiveAsset | None, settings: ApplySettings
+) -> None:
+    if change.action in (Action.DELETE, Action.REPLACE):
+        _delete_index(client, change.name, change.address)
+        if change.action is Action.DELETE:
+            return
+    _create_index(client, change, desired_of(change))

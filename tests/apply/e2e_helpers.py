@@ -1,0 +1,72 @@
+"""Driving the CLI against the example project's in-process sandbox (for the e2e tests)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from databricks.sdk import WorkspaceClient
+
+from reconciler.cli import cli
+from reconciler.sandbox import SandboxConfig, SandboxServer
+from reconciler.sandbox.config import Delays
+from reconciler.workspace.client import ClientSettings, sandbox_client
+
+FAST_DELAYS = {
+    f"RECONCILER_SANDBOX_DELAY_{k.upper()}": str(v) for k, v in Delays.fast().__dict__.items()
+}
+
+
+def fast_sandbox(monkeypatch: pytest.MonkeyPatch, **faults: str) -> None:
+    """Millisecond state machines for the in-process sandbox target, plus faults by env."""
+    for key, value in FAST_DELAYS.items():
+        monkeypatch.setenv(key, value)
+    for key, value in faults.items():
+        monkeypatch.setenv(f"RECONCILER_SANDBOX_{key.upper()}", value)
+
+
+def clear_faults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("FAULT_RATE", "FAIL_OPERATIONS", "SLOW_READINESS", "FAULT_STATUS"):
+        monkeypatch.delenv(f"RECONCILER_SANDBOX_{key}", raising=False)
+
+
+def run(project: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--project", str(project), *args], catch_exceptions=False)
+
+
+def seed(project: Path) -> None:
+    result = run(project, "sandbox", "seed")
+    assert result.exit_code == 0, result.output
+
+
+def plan_exit(project: Path) -> tuple[int, str]:
+    result = run(project, "plan", "--detailed-exitcode")
+    return result.exit_code, result.output
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def state_dir(project: Path) -> Path:
+    return project / ".reconciler" / "sandbox"
+
+
+@contextmanager
+def live_client(project: Path) -> Iterator[WorkspaceClient]:
+    """A client on the project's sandbox state (no apply may run meanwhile)."""
+    with SandboxServer(state_dir(project), config=SandboxConfig.fast()) as server:
+        yield sandbox_client(server.url, ClientSettings(retry_timeout_seconds=5))
+
+
+def counts(line: str) -> tuple[int, int, int]:
+    found = re.search(r"(\d+) applied, (\d+) failed, (\d+) skipped", line)
+    assert found, line
+    a, f, s = found.groups()
+    return int(a), int(f), int(s)
