@@ -6,6 +6,9 @@ from reconciler.cli.common import cli
 
 # Each module below registers its commands on `cli` when imported (one line per module).
 # isort: off
+from reconciler.cli import drift as _drift  # noqa: F401
+from reconciler.cli import gitops as _gitops  # noqa: F401
+from reconciler.cli import import_ as _import  # noqa: F401
 from reconciler.cli import validate as _validate  # noqa: F401
 from reconciler.cli import schema as _schema  # noqa: F401
 from reconciler.cli import sandbox as _sandbox  # noqa: F401

@@ -1,0 +1,48 @@
+"""``reconciler drift``: is the live workspace still what the manifests say?"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from reconciler.cli.common import (
+    EXIT_CHANGES,
+    EXIT_OK,
+    cli,
+    handle_errors,
+    options,
+    ref_option,
+    target_option,
+)
+
+
+@cli.command()
+@target_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, markdown for issues.",
+)
+@ref_option
+@handle_errors
+def drift(target: str | None, fmt: str, ref: str | None) -> None:
+    """Compare the live workspace with the manifests; list each drifted field with its live
+    and manifest values. Fields a target's `ignore:` rules cover are not drift.
+
+    \b
+    Exit codes: 0 in sync, 2 drift, 1 error. Never writes to the workspace.
+    """
+    from reconciler.gitops.drift import drift_from_plan, render
+    from reconciler.manifest.git_source import source_at
+    from reconciler.plan import make_plan
+    from reconciler.project import load_project
+
+    project = load_project(options().project_dir)
+    result = make_plan(project, target, source=source_at(project.root, ref))
+    report = drift_from_plan(result.plan)
+    click.echo(render(report, fmt), nl=False)
+    sys.exit(EXIT_OK if report.in_sync else EXIT_CHANGES)

@@ -1,0 +1,129 @@
+"""Choose live assets by kind and name pattern, read them, and shape them as manifest entries."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.errors import WorkspaceError
+from reconciler.importer import shape
+from reconciler.importer.listing import list_names
+from reconciler.kinds.manifest_file import ManifestFile
+from reconciler.resources import KindName
+from reconciler.workspace.base import LiveAsset, ReadRequest, Workspace
+
+IMPORTABLE = (
+    KindName.REGISTERED_MODEL,
+    KindName.SERVING_ENDPOINT,
+    KindName.VECTOR_SEARCH_ENDPOINT,
+    KindName.VECTOR_INDEX,
+    KindName.QUOTA,
+)
+"""Aliases come with their registered model (``aliases:``), as manifests write them."""
+
+TOP_LEVEL = {
+    KindName.REGISTERED_MODEL: "registered_models",
+    KindName.SERVING_ENDPOINT: "serving_endpoints",
+    KindName.VECTOR_SEARCH_ENDPOINT: "vector_search_endpoints",
+    KindName.VECTOR_INDEX: "vector_indexes",
+    KindName.QUOTA: "quotas",
+}
+
+
+@dataclass
+class ImportResult:
+    entries: dict[KindName, list[dict[str, Any]]] = field(default_factory=dict)
+    """Manifest entries per kind, sorted by name."""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(address, why) of matching assets that were not written."""
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.entries.values())
+
+
+def _served_by_databricks(raw: Mapping[str, Any]) -> bool:
+    config = raw.get("config") or {}
+    entities = config.get("served_entities") or []
+    return any(e.get("foundation_model") or e.get("external_model") for e in entities)
+
+
+def _aliases(asset: LiveAsset) -> dict[str, int]:
+    out = {}
+    for alias in asset.raw.get("aliases") or []:
+        name, version = alias.get("alias_name"), alias.get("version_num")
+        if name and version is not None:
+            out[str(name)] = int(version)
+    return out
+
+
+def _entry(kind: KindName, asset: LiveAsset) -> dict[str, Any] | None:
+    if kind is KindName.REGISTERED_MODEL:
+        return shape.registered_model(asset.doc, _aliases(asset))
+    return shape.SHAPERS[kind](asset.doc)
+
+
+def _problem(kind: KindName, entry: Mapping[str, Any]) -> str | None:
+    """Why the entry is not a valid manifest entry (None when it is)."""
+    try:
+        ManifestFile.model_validate({TOP_LEVEL[kind]: [entry]})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][2:])
+        return f"not expressible as a manifest ({where}: {first['msg']})"
+    return None
+
+
+def import_assets(
+    workspace: Workspace,
+    kinds: Sequence[KindName],
+    *,
+    pattern: str = "*",
+    project: str | None = None,
+    declared: Collection[str] = (),
+) -> ImportResult:
+    """Manifest entries for the live assets of ``kinds`` whose names match ``pattern``.
+
+    Assets another project owns are skipped (two projects cannot manage one asset), as are
+    endpoints that only Databricks can define (foundation and external models; import their
+    rate limits as a ``quota``). So are the addresses in ``declared`` (already in manifests).
+    """
+    client = getattr(workspace, "client", None)
+    if client is None:
+        raise WorkspaceError(
+            f"import lists Databricks workspaces; the {workspace.name!r} adapter cannot list",
+            hint="use a sandbox or databricks target",
+        )
+    result = ImportResult()
+    for kind in kinds:
+        names = [n for n in list_names(client, kind) if fnmatchcase(n, pattern)]
+        live = workspace.read(ReadRequest(assets=[(kind, n) for n in names]))
+        entries = []
+        for name in names:
+            asset = live.assets.get(f"{kind.value}.{name}")
+            if asset is None:
+                continue
+            if asset.address in declared:
+                result.skipped.append((asset.address, "already declared in the manifests"))
+                continue
+            if asset.owner is not None and project is not None and asset.owner != project:
+                result.skipped.append((asset.address, f"owned by project {asset.owner!r}"))
+                continue
+            if kind is KindName.SERVING_ENDPOINT and _served_by_databricks(asset.raw):
+                why = "serves a foundation or external model; import its quota instead"
+                result.skipped.append((asset.address, why))
+                continue
+            entry = _entry(kind, asset)
+            if entry is None:
+                continue
+            problem = _problem(kind, entry)
+            if problem is not None:
+                result.skipped.append((asset.address, problem))
+                continue
+            entries.append(entry)
+        if entries:
+            result.entries[kind] = entries
+    return result
