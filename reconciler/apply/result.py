@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import requests
-from databricks.sdk.errors.base import DatabricksError
-
 from reconciler.errors import ReconcilerError
 from reconciler.plan.changes import Change
 
@@ -91,6 +88,10 @@ class ApplyResult:
 
 def describe_error(error: BaseException) -> str:
     """One line a user can act on, carrying the API's own message."""
+    # Imported here: the SDK takes seconds to import and most commands never fail this way.
+    import requests
+    from databricks.sdk.errors.base import DatabricksError
+
     if isinstance(error, TimeoutError) and isinstance(error.__cause__, DatabricksError):
         error = error.__cause__
     if isinstance(error, ReconcilerError):

@@ -13,10 +13,7 @@ from reconciler.sandbox import (
     Delays,
     SandboxConfig,
     SandboxServer,
-    register_version,
-    register_versions_up_to,
     reset_state,
-    workspace_client,
 )
 from reconciler.sandbox.config import parse_fail_operations
 from reconciler.sandbox.seed import SANDBOX_STATE, state_dir_for, versions_needed
@@ -162,6 +159,8 @@ def register_version_cmd(
     if len(model.split(".")) != 3:
         raise ReconcilerError(f"model {model!r} must be <catalog>.<schema>.<model>")
     _quiet_sdk()
+    from reconciler.sandbox.registry import register_version, workspace_client
+
     with SandboxServer(_state_dir(state)) as server:
         client = workspace_client(server.url, retry_timeout_seconds=30)
         info = register_version(
@@ -193,6 +192,8 @@ def seed(target: str | None, state: Path | None) -> None:
     state_dir = state if state is not None else state_dir_for(project, target_obj)
     needed = versions_needed(desired)
     _quiet_sdk()
+    from reconciler.sandbox.registry import register_versions_up_to, workspace_client
+
     with SandboxServer(state_dir) as server:
         client = workspace_client(server.url, retry_timeout_seconds=30)
         for model, version in needed.items():

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 from reconciler.errors import WorkspaceError
 from reconciler.importer import shape
-from reconciler.importer.listing import list_names
 from reconciler.kinds.manifest_file import ManifestFile
 from reconciler.resources import KindName
 from reconciler.workspace.base import LiveAsset, ReadRequest, Workspace
@@ -97,6 +96,8 @@ def import_assets(
             f"import lists Databricks workspaces; the {workspace.name!r} adapter cannot list",
             hint="use a sandbox or databricks target",
         )
+    from reconciler.importer.listing import list_names  # the SDK: only when importing
+
     result = ImportResult()
     for kind in kinds:
         names = [n for n in list_names(client, kind) if fnmatchcase(n, pattern)]
