@@ -9,15 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.kinds.rules import rules_for
+from reconciler.kinds.serving_endpoint_rules import DEFAULT_WORKLOAD_TYPE
+from reconciler.kinds.vector_search_rules import DEFAULT_SUBTYPE
 from reconciler.resources import KindName
-
-# rules_for() loads every kind's rules only while none is registered; load them all before
-# importing one rules module directly, or the other kinds would never be registered.
-rules_for(KindName.QUOTA)
-
-from reconciler.kinds.serving_endpoint_rules import DEFAULT_WORKLOAD_TYPE  # noqa: E402
-from reconciler.kinds.vector_search_rules import DEFAULT_SUBTYPE  # noqa: E402
 
 _CONCURRENCY = ("min_provisioned_concurrency", "max_provisioned_concurrency")
 

@@ -59,15 +59,27 @@ class ModelAliasRules(KindRules):
     def normalize(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """``raw`` is one alias of a model: ``{model, alias_name, version_num}`` (UC) or
         ``{model, alias, version}`` (MLflow, where the version may be a string)."""
-        return {
+        doc = {
             "model": raw["model"],
             "alias": raw.get("alias_name") or raw.get("alias"),
             "version": as_int(raw.get("version_num", raw.get("version"))),
         }
+        if raw.get("approval"):
+            doc["approval"] = str(raw["approval"])
+        return doc
 
     def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        """The version; and the approval when the manifest sets one and the alias already points
+        at that version (the live approval is the ``reconciler.approval.<alias>`` tag of the
+        version; a move records the manifest's approval on the new version anyway, so another
+        version's record is not a difference of its own)."""
         want, have = as_int(desired.get("version")), as_int(live.get("version"))
-        return [] if want == have else [FieldDiff(path="version", before=have, after=want)]
+        if want != have:
+            return [FieldDiff(path="version", before=have, after=want)]
+        approval = desired.get("approval")
+        if approval is not None and str(approval) != live.get("approval"):
+            return [FieldDiff(path="approval", before=live.get("approval"), after=approval)]
+        return []
 
     def creation_diffs(self, doc: Mapping[str, Any]) -> list[FieldDiff]:
         """The address names the model and the alias already."""

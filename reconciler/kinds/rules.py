@@ -84,6 +84,9 @@ def _under(path: str, prefixes: Sequence[str]) -> bool:
 
 
 _REGISTRY: dict[KindName, KindRules] = {}
+_RULE_MODULES = ("registered_model", "serving_endpoint", "quota", "vector_search")
+"""Every ``reconciler.kinds.<module>_rules`` module; each registers its kinds on import."""
+_loaded = False
 
 
 def register(rules: KindRules) -> KindRules:
@@ -92,12 +95,26 @@ def register(rules: KindRules) -> KindRules:
 
 
 def rules_for(kind: KindName | str) -> KindRules:
+    """The rules of ``kind``. The first call imports every rules module, whatever was imported
+    before, so the registry never depends on which module happened to be loaded first."""
     key = KindName(kind)
-    if key not in _REGISTRY:
+    if not _loaded:
         _load()
-    return _REGISTRY[key]
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise LookupError(f"no rules registered for kind {key.value!r}") from None
+
+
+def all_rules() -> dict[KindName, KindRules]:
+    """The rules of every kind, in ``KindName`` order."""
+    if not _loaded:
+        _load()
+    return {k: _REGISTRY[k] for k in KindName if k in _REGISTRY}
 
 
 def _load() -> None:
-    for module in ("registered_model", "serving_endpoint", "quota", "vector_search"):
+    global _loaded
+    for module in _RULE_MODULES:
         importlib.import_module(f"reconciler.kinds.{module}_rules")
+    _loaded = True

@@ -17,6 +17,7 @@ from reconciler.plan.changes import FieldDiff
 from reconciler.resources import KindName, Resource, address_of
 
 DEFAULT_WORKLOAD_TYPE = "CPU"
+_UPDATE_ENDED_BADLY = ("UPDATE_FAILED", "UPDATE_CANCELED")
 _CONCURRENCY = ("min_provisioned_concurrency", "max_provisioned_concurrency")
 _PRINCIPALS = {
     "user_name": "user",
@@ -216,7 +217,12 @@ class ServingEndpointRules(KindRules):
         return doc
 
     def normalize(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        # During an update the config being moved to is compared; after a failed or cancelled
+        # update, ``pending_config`` shows what failed, and the active config is what serves.
+        update = str((raw.get("state") or {}).get("config_update") or "")
         pending = raw.get("pending_config") or {}
+        if update in _UPDATE_ENDED_BADLY:
+            pending = {}
         config = pending if pending.get("served_entities") else (raw.get("config") or {})
         raw_entities = config.get("served_entities") or config.get("served_models") or []
         entities = sorted((normalize_entity(e) for e in raw_entities), key=lambda e: e["name"])

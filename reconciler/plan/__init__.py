@@ -88,6 +88,7 @@ def read_request(
     collector = Collector(desired, live)
     assets: set[str] = set(desired.resources)
     permissions = []
+    approvals = []
     for resource in desired.resources.values():
         rules = rules_for(resource.kind)
         if rules.is_external(resource):
@@ -96,6 +97,8 @@ def read_request(
         assets.update(rules.requires(resource.name, doc))
         if resource.kind is KindName.SERVING_ENDPOINT and "permissions" in doc:
             permissions.append(resource.name)
+        if resource.kind is KindName.MODEL_ALIAS and doc.get("approval") is not None:
+            approvals.append(resource.name)
     assets.update(collector.aliases)
     pairs = sorted((KindName(a.split(".", 1)[0]), a.split(".", 1)[1]) for a in assets)
     request = ReadRequest(
@@ -104,6 +107,7 @@ def read_request(
         owned_by=desired.project if target.prune else None,
         owned_kinds=sorted(capabilities) if target.prune else (),
         permissions_for=sorted(permissions),
+        approvals_for=sorted(approvals),
     )
     return request, collector
 

@@ -62,25 +62,66 @@ def settle(tx: Tx, doc: Doc, now: float, config: SandboxConfig) -> bool:
     pending = doc.get("_pending")
     if not pending or now < pending["due"]:
         return False
-    problems = []
-    for entity, version in sc.model_refs(pending["config"]):
-        status = version_status(tx, entity, version)
-        if status is None:
-            problems.append(f"Model version {entity} version {version} does not exist.")
-        elif status != "READY":
-            problems.append(f"Model version {entity} version {version} is {status}, not READY.")
+    problems = _problems(tx, pending["config"])
     doc.pop("_pending")
     if problems:
         doc["_update"] = "UPDATE_FAILED"
-        doc["_update_message"] = " ".join(problems)
+        doc["_update_message"] = " ".join(problems.values())
+        doc["_failed"] = dict(pending, problems=problems)
         return True
     doc["config"] = dict(pending["config"], config_version=pending["config_version"])
     doc["_update"] = "NOT_UPDATING"
     doc.pop("_update_message", None)
+    doc.pop("_failed", None)
     if doc.get("_ready_at") is None:
         readiness = config.delays.endpoint_ready + config.faults.slow_readiness
         doc["_ready_at"] = pending["due"] + readiness
     return True
+
+
+def _problems(tx: Tx, config: Doc) -> dict[str, str]:
+    """Why each served entity of ``config`` cannot deploy, by entity name."""
+    out = {}
+    for key, name_key, version_key in (
+        ("served_entities", "entity_name", "entity_version"),
+        ("served_models", "model_name", "model_version"),
+    ):
+        for entity in config.get(key, []):
+            model, version = entity.get(name_key), entity.get(version_key)
+            if not model or entity.get("foundation_model") or entity.get("external_model"):
+                continue
+            status = version_status(tx, model, version)
+            if status is None:
+                out[entity["name"]] = f"Model version {model} version {version} does not exist."
+            elif status != "READY":
+                out[entity["name"]] = (
+                    f"Model version {model} version {version} is {status}, not READY."
+                )
+    return out
+
+
+def _failed_config(failed: Doc) -> Doc:
+    """The config a failed update tried to reach, as ``pending_config`` shows it: the entities
+    that could not deploy are DEPLOYMENT_FAILED with the reason, the others were aborted."""
+    problems: dict[str, str] = failed.get("problems") or {}
+    out = dict(failed["config"])
+    for key in ("served_entities", "served_models"):
+        if key not in out:
+            continue
+        entities = []
+        for entity in out[key]:
+            message = problems.get(entity["name"])
+            state = (
+                {"deployment": "DEPLOYMENT_FAILED", "deployment_state_message": message}
+                if message
+                else {
+                    "deployment": "DEPLOYMENT_ABORTED",
+                    "deployment_state_message": "Aborted: another served entity failed.",
+                }
+            )
+            entities.append(dict(entity, state=state))
+        out[key] = entities
+    return dict(out, config_version=failed["config_version"], start_time=failed["start_time"])
 
 
 def _ready(doc: Doc, now: float) -> bool:
@@ -113,6 +154,9 @@ def detailed(doc: Doc, now: float) -> Doc:
         out["pending_config"] = dict(
             cfg, config_version=pending["config_version"], start_time=pending["start_time"]
         )
+    elif doc["_update"] == "UPDATE_FAILED" and doc.get("_failed"):
+        # The failed config stays visible until the next update, carrying the reason.
+        out["pending_config"] = _failed_config(doc["_failed"])
     out["permission_level"] = "CAN_MANAGE"
     return out
 
@@ -149,6 +193,7 @@ def _start_update(req: Request, doc: Doc, config: Doc) -> None:
     version = int(doc.get("_config_versions", 0)) + 1
     doc["_config_versions"] = version
     delay = req.config.delays.config_update + req.config.faults.slow_readiness
+    doc.pop("_failed", None)
     doc["_pending"] = {
         "config": _stamp(config, req.now_ms),
         "config_version": version,

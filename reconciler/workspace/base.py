@@ -57,6 +57,9 @@ class ReadRequest:
     owned_kinds: Sequence[KindName] = ()
     permissions_for: Sequence[str] = ()
     """Serving endpoints whose permissions the manifests manage (an extra call each)."""
+    approvals_for: Sequence[str] = ()
+    """Aliases (``model@alias``) whose manifest sets ``approval``: the adapter reads the
+    approval tag of the version each points to (an extra call each)."""
 
 
 @dataclass

@@ -45,6 +45,9 @@ T = TypeVar("T")
 
 DEFAULT_CONCURRENCY = 16
 MODEL_TAGS = "/api/2.0/mlflow/unity-catalog/registered-models/get"
+VERSION_TAGS = "/api/2.0/mlflow/unity-catalog/model-versions/get"
+"""Version tags (approval records) come from MLflow's Unity Catalog route, which Databricks
+workspaces serve; the 2.1 ``ModelVersionInfo`` has no tags."""
 _PRUNE_MODEL_KINDS = {KindName.REGISTERED_MODEL, KindName.MODEL_ALIAS}
 
 
@@ -131,6 +134,7 @@ class _Read:
         self.endpoints: dict[str, dict[str, Any]] = {}
         self.vs_endpoints: dict[str, dict[str, Any]] | None = None
         self.indexes: dict[str, dict[str, Any]] = {}
+        self.approvals: dict[str, str] = {}
         self.live = LiveState()
 
     # --- orchestration -------------------------------------------------------------------
@@ -168,6 +172,7 @@ class _Read:
         second += [self._task_endpoint(e) for e in sorted(set(owned_endpoints) - set(endpoints))]
         second += [self._task_index(i) for i in self._owned_indexes()]
         second += [self._task_permissions(e) for e in self.request.permissions_for]
+        second += self._approval_tasks()
         self.ws.pool.run(second)
 
         owned_models = [m for m in extra_models if self._model_is_ours(m)]
@@ -239,6 +244,34 @@ class _Read:
             if found is not None:
                 with self.lock:
                     self.indexes[name] = found.as_dict()
+
+        return task
+
+    def _approval_tasks(self) -> list[Callable[[], None]]:
+        """One version GET per alias whose manifest sets an approval, for the version the
+        alias points to now."""
+        tasks = []
+        for name in sorted(set(self.request.approvals_for)):
+            model, _, alias = name.rpartition("@")
+            for entry in (self.models.get(model) or {}).get("aliases") or []:
+                if entry.get("alias_name") == alias and entry.get("version_num") is not None:
+                    tasks.append(self._task_approval(model, alias, int(entry["version_num"])))
+        return tasks
+
+    def _task_approval(self, model: str, alias: str, version: int) -> Callable[[], None]:
+        def task() -> None:
+            query = {"name": model, "version": str(version)}
+            with _translated(f"tags of version {version} of model {model}"):
+                try:
+                    answer = self.client.api_client.do("GET", VERSION_TAGS, query=query)
+                except (NotFound, BadRequest, NotImplemented):
+                    answer = {}
+            found = answer.get("model_version") if isinstance(answer, dict) else None
+            tags = raw_tags(found.get("tags") if isinstance(found, dict) else None)
+            approval = tags.get(ownership.approval_tag(alias))
+            if approval:
+                with self.lock:
+                    self.approvals[f"{model}@{alias}"] = approval
 
         return task
 
@@ -361,6 +394,8 @@ class _Read:
             for alias in raw.get("aliases") or []:
                 alias_name = str(alias.get("alias_name"))
                 alias_raw = {**alias, "model": name}
+                if approval := self.approvals.get(f"{name}@{alias_name}"):
+                    alias_raw["approval"] = approval
                 owner = ownership.alias_owner(tags, alias_name)
                 self._add(KindName.MODEL_ALIAS, f"{name}@{alias_name}", alias_raw, owner)
         for name, raw in self.endpoints.items():

@@ -27,18 +27,19 @@ from reconciler.apply.waits import poll_until
 from reconciler.errors import ApplyError
 from reconciler.plan.changes import Action, Change
 from reconciler.resources import KindName
+from reconciler.workspace import databricks_markers as markers
+from reconciler.workspace import ownership
 from reconciler.workspace.base import OWNER_TAG, LiveAsset
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[WorkspaceClient, Change, "LiveAsset | None", ApplySettings], None]
-APPROVAL_TAG_PREFIX = "reconciler.approval."
+APPROVAL_TAG_PREFIX = ownership.APPROVAL_TAG_PREFIX
 """Model version tag ``reconciler.approval.<alias>``: the approval reference of an alias move."""
 PROMOTION_TAG_PREFIX = "reconciler.promoted."
 """Model version tag ``reconciler.promoted.<alias>``: when, by whom, from which project and
 commit (the same records the MLflow adapter keeps)."""
 _MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
-_SECURABLE_TAGS = "/api/2.1/unity-catalog/securable-tags/FUNCTION"
 
 
 def apply_change(
@@ -135,28 +136,6 @@ def wait_version_ready(client: WorkspaceClient, model: str, version: int, *, add
 # --- registered models ------------------------------------------------------------------
 
 
-def _model_tags(client: WorkspaceClient, full_name: str) -> dict[str, str]:
-    doc = retry.call(
-        lambda: client.api_client.do("GET", f"{_SECURABLE_TAGS}/{full_name}"),
-        what=f"reading tags of {full_name}",
-    )
-    tags = doc.get("tags", []) if isinstance(doc, dict) else []
-    return {str(t["key"]): str(t.get("value") or "") for t in tags}
-
-
-def _patch_model_tags(
-    client: WorkspaceClient, full_name: str, add: Mapping[str, str], remove: list[str]
-) -> None:
-    path = f"{_SECURABLE_TAGS}/{full_name}"
-    if remove:
-        body: dict[str, Any] = {"changes": {"remove": remove}}
-        retry.call(lambda: client.api_client.do("PATCH", path, body=body), what="removing tags")
-    if add:
-        tags = [{"key": k, "value": v} for k, v in sorted(add.items())]
-        body = {"changes": {"add_tags": tags}}
-        retry.call(lambda: client.api_client.do("PATCH", path, body=body), what="adding tags")
-
-
 def _create_model(client: WorkspaceClient, doc: Mapping[str, Any]) -> bool:
     """Create the model; False when it already exists (a retried or interrupted create)."""
     catalog, schema, name = str(doc["name"]).split(".", 2)
@@ -192,10 +171,10 @@ def apply_registered_model(
             lambda: client.registered_models.update(full_name, **updates),
             what=f"updating registered model {full_name}",
         )
-    live_tags = _model_tags(client, full_name)
+    live_tags = markers.model_tags(client, full_name)
     provenance = {OWNER_TAG: settings.project} if settings.project else {}
     add, remove = tag_changes(doc.get("tags"), live_tags, provenance)
-    _patch_model_tags(client, full_name, add, remove)
+    markers.patch_model_tags(client, full_name, add, remove)
 
 
 # --- aliases ----------------------------------------------------------------------------
@@ -210,10 +189,14 @@ def apply_model_alias(
             lambda: client.registered_models.delete_alias(model, alias),
             what=f"deleting alias {change.name}",
         )
+        # Unmarked only once gone: a crash in between leaves it marked, so prune retries.
+        markers.mark_alias(client, model, alias, settings.project, present=False)
         return
     doc = desired_of(change)
     version = int(doc["version"])
     wait_version_ready(client, model, version, address=change.address)
+    # Marked before it is set: a crash in between leaves a marker naming no alias (ignored).
+    markers.mark_alias(client, model, alias, settings.project, present=True)
     retry.call(
         lambda: client.registered_models.set_alias(model, alias, version),
         what=f"setting alias {change.name} to version {version}",

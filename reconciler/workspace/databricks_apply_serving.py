@@ -21,6 +21,8 @@ from reconciler.apply.settings import ApplySettings
 from reconciler.apply.waits import poll_until
 from reconciler.errors import ApplyError
 from reconciler.plan.changes import Action, Change
+from reconciler.workspace import databricks_markers as markers
+from reconciler.workspace import ownership
 from reconciler.workspace.base import LiveAsset
 from reconciler.workspace.databricks_apply import (
     desired_of,
@@ -253,10 +255,11 @@ def _create(
     settings: ApplySettings,
     *,
     rate_limits: list[Doc] | None = None,
+    keep_tags: Mapping[str, str] | None = None,
 ) -> None:
     name = change.name
     wait_entity_versions(client, doc, change.address)
-    tags = {**(doc.get("tags") or {}), **settings.provenance_tags()}
+    tags = {**(keep_tags or {}), **(doc.get("tags") or {}), **settings.provenance_tags()}
     body: Doc = {
         "name": name,
         "config": {"name": name, **core_config(doc)},
@@ -325,13 +328,15 @@ def apply_serving_endpoint(
     doc = desired_of(change)
     if change.action is Action.REPLACE:
         # The rate limits belong to the endpoint's quota, which this plan may not touch:
-        # carry them over to the new endpoint.
+        # carry them (and the quota's ownership marker) over to the new endpoint.
         try:
-            limits = (read_endpoint(client, change.name).get("ai_gateway") or {}).get("rate_limits")
+            old = read_endpoint(client, change.name)
         except NotFound:
-            limits = None
+            old = {}
+        limits = (old.get("ai_gateway") or {}).get("rate_limits")
+        keep = {k: v for k, v in tag_map(old.get("tags")).items() if k == ownership.QUOTA_TAG}
         _delete(client, change.name, change.address)
-        _create(client, change, doc, settings, rate_limits=limits)
+        _create(client, change, doc, settings, rate_limits=limits, keep_tags=keep)
     elif change.action is Action.CREATE:
         _create(client, change, doc, settings)
     else:
@@ -355,20 +360,28 @@ def rate_limit(limit: Mapping[str, Any]) -> Doc:
 def apply_quota(
     client: WorkspaceClient, change: Change, live: LiveAsset | None, settings: ApplySettings
 ) -> None:
-    """Replace only the rate limits; every other AI Gateway setting is read fresh and kept."""
+    """Replace only the rate limits; every other AI Gateway setting is read fresh and kept.
+
+    The ownership marker (``reconciler.quota``) is set before the limits and removed after them
+    (see ``databricks_markers``)."""
     name = change.name
+    deleting = change.action is Action.DELETE
     limits: list[Doc] = []
-    if change.action is not Action.DELETE:
+    if not deleting:
         limits = [rate_limit(x) for x in desired_of(change).get("rate_limits") or []]
     try:
         current = read_endpoint(client, name)
     except NotFound:
-        if change.action is Action.DELETE:
+        if deleting:
             return
         raise ApplyError(
             f"serving endpoint {name} does not exist, so its quota cannot be set",
             address=change.address,
         ) from None
+    if not deleting:
+        markers.mark_quota(client, name, settings.project, present=True)
     body = dict(current.get("ai_gateway") or {})
     body["rate_limits"] = limits
     _put_gateway(client, name, body, change.address)
+    if deleting:
+        markers.mark_quota(client, name, settings.project, present=False)

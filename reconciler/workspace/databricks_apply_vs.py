@@ -18,6 +18,7 @@ from reconciler.apply import retry
 from reconciler.apply.settings import ApplySettings
 from reconciler.apply.waits import poll_until
 from reconciler.plan.changes import Action, Change
+from reconciler.workspace import databricks_markers as markers
 from reconciler.workspace.base import LiveAsset
 from reconciler.workspace.databricks_apply import desired_of, ignore_missing, tag_changes, touches
 
@@ -67,18 +68,15 @@ def wait_online(client: WorkspaceClient, name: str, address: str) -> None:
 def _set_endpoint_tags(
     client: WorkspaceClient, name: str, doc: Mapping[str, Any], settings: ApplySettings
 ) -> None:
-    """The tags call replaces the whole set: live (for unmanaged keys) + changes."""
-    live = _get(client, f"{ENDPOINTS}/{name}", f"reading {name}")
-    current = {str(t["key"]): str(t.get("value") or "") for t in live.get("custom_tags") or [] if t}
-    add, remove = tag_changes(doc.get("tags"), current, settings.provenance_tags())
-    if not add and not remove:
-        return
-    tags = {k: v for k, v in current.items() if k not in remove} | add
-    body = {"custom_tags": [{"key": k, "value": v} for k, v in sorted(tags.items())]}
-    retry.call(
-        lambda: client.api_client.do("PATCH", f"{ENDPOINTS}/{name}/tags", body=body),
-        what=f"updating the tags of {name}",
-    )
+    """The tags call replaces the whole set: live (unmanaged keys, index markers) + changes.
+    Under the endpoint's lock, so an index marker written meanwhile is not lost."""
+    with markers.holder_lock(f"vs:{name}"):
+        current = markers.vs_endpoint_tags(client, name)
+        add, remove = tag_changes(doc.get("tags"), current, settings.provenance_tags())
+        if not add and not remove:
+            return
+        tags = {k: v for k, v in current.items() if k not in remove} | add
+        markers.put_vs_endpoint_tags(client, name, tags)
 
 
 def _create_endpoint(
@@ -236,11 +234,29 @@ def _create_index(client: WorkspaceClient, change: Change, doc: Mapping[str, Any
     wait_index_ready(client, change.name, change.address)
 
 
+def index_endpoint(change: Change, live: LiveAsset | None) -> str:
+    """The Vector Search endpoint the live index is on (a delete has no desired document)."""
+    if live is not None and live.raw.get("endpoint_name"):
+        return str(live.raw["endpoint_name"])
+    before = {d.path: d.before for d in change.diffs}
+    if change.action is Action.DELETE and before.get("endpoint"):
+        return str(before["endpoint"])
+    return str((change.desired or {}).get("endpoint") or "")
+
+
 def apply_vector_index(
     client: WorkspaceClient, change: Change, live: LiveAsset | None, settings: ApplySettings
 ) -> None:
+    """Marked on its endpoint before it is created, unmarked after it is gone."""
+    project = settings.project
     if change.action in (Action.DELETE, Action.REPLACE):
+        old_endpoint = index_endpoint(change, live)
         _delete_index(client, change.name, change.address)
         if change.action is Action.DELETE:
+            markers.mark_index(client, old_endpoint, change.name, project, present=False)
             return
-    _create_index(client, change, desired_of(change))
+    doc = desired_of(change)
+    markers.mark_index(client, str(doc["endpoint"]), change.name, project, present=True)
+    if change.action is Action.REPLACE and old_endpoint and old_endpoint != doc["endpoint"]:
+        markers.mark_index(client, old_endpoint, change.name, project, present=False)
+    _create_index(client, change, doc)

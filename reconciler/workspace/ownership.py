@@ -24,6 +24,13 @@ from reconciler.workspace.base import OWNER_TAG
 ALIASES_TAG_PREFIX = "reconciler.aliases."
 INDEX_TAG_PREFIX = "reconciler.index."
 QUOTA_TAG = "reconciler.quota"
+APPROVAL_TAG_PREFIX = "reconciler.approval."
+"""Model version tag ``reconciler.approval.<alias>``: the approval reference of the promotion
+that pointed ``alias`` at the version (the MLflow adapter keeps the same key)."""
+
+
+def approval_tag(alias: str) -> str:
+    return APPROVAL_TAG_PREFIX + alias
 
 
 def owner_of(tags: Mapping[str, str]) -> str | None:

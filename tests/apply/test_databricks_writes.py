@@ -344,7 +344,12 @@ def test_vector_search_endpoint_and_index_replace(sandbox: SandboxServer) -> Non
     assert result.ok, result.summary_lines()
     ep = get(client, "/api/2.0/vector-search/endpoints/docs-vs")
     assert ep["endpoint_status"]["state"] == "ONLINE"
-    assert tags_of(ep, "custom_tags") == {"team": "search", OWNER_TAG: "demo"}
+    # The endpoint also carries the index's ownership marker (the index has no tags).
+    assert tags_of(ep, "custom_tags") == {
+        "team": "search",
+        OWNER_TAG: "demo",
+        "reconciler.index.main.support.docs_index": "demo",
+    }
     assert get(client, "/api/2.0/vector-search/indexes/main.support.docs_index")["status"]["ready"]
 
     rebuilt = dict(index_doc, primary_key="doc_id")

@@ -52,6 +52,17 @@ def fill_to_match(project: Path) -> None:
             body={"changes": {"add_tags": [{"key": "team", "value": "support"}]}},
         )
         w.registered_models.set_alias(CLF, "champion", 2)
+        # The manifest's approval of champion, as apply records it on the version.
+        w.api_client.do(
+            "POST",
+            "/api/2.0/mlflow/unity-catalog/model-versions/set-tag",
+            body={
+                "name": CLF,
+                "version": "2",
+                "key": "reconciler.approval.champion",
+                "value": "CHG-2187",
+            },
+        )
         w.registered_models.set_alias(CLF, "challenger", 3)
         w.registered_models.set_alias(SUM, "champion", 1)
         w.vector_search_endpoints.create_endpoint("docs-vs", vectorsearch.EndpointType.STANDARD)
