@@ -17,21 +17,17 @@ from reconciler.apply import context
 from reconciler.apply.context import ChangeContext, NullProgress, ProgressSink
 from reconciler.apply.result import ApplyResult, ChangeResult, Outcome, describe_error
 from reconciler.apply.settings import ApplySettings
+from reconciler.kinds.rules import rules_for
 from reconciler.plan.changes import Change, Plan
-from reconciler.resources import KindName
 from reconciler.workspace.base import LiveAsset, LiveState, Workspace
 
 MAX_THREADS = 256
 """Threads, not API concurrency: a change waiting for its endpoint holds a thread, no slot."""
 
-ENDPOINT_SCOPED = frozenset({KindName.SERVING_ENDPOINT, KindName.QUOTA})
-
 
 def serialization_key(change: Change) -> str:
     """Changes with the same key run one after the other (one write at a time per endpoint)."""
-    if change.kind in ENDPOINT_SCOPED:
-        return f"serving-endpoint:{change.name}"
-    return change.address
+    return rules_for(change.kind).write_scope(change.name)
 
 
 class _Run:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 from reconciler.errors import ApplyError
+from reconciler.kinds.rules import rules_for
 from reconciler.plan.changes import Action, Change, Plan
 from reconciler.project import Target
-from reconciler.resources import KindName
 
 
 def loss_of(change: Change) -> str:
@@ -39,7 +39,7 @@ def check_destructive(plan: Plan, target: Target, *, allow_delete: bool) -> None
     models = [
         c
         for c in destructive
-        if c.kind == KindName.REGISTERED_MODEL and c.action is Action.DELETE and not target.prune
+        if c.action is Action.DELETE and rules_for(c.kind).delete_needs_prune and not target.prune
     ]
     if models:
         raise ApplyError(

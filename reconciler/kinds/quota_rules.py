@@ -42,6 +42,10 @@ def limit_id(limit: Mapping[str, Any]) -> str:
 class QuotaRules(KindRules):
     kind = KindName.QUOTA
 
+    def write_scope(self, name: str) -> str:
+        """A quota is part of its endpoint's AI Gateway: never written beside an endpoint change."""
+        return f"{KindName.SERVING_ENDPOINT.value}.{name}"
+
     def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
         doc = resource.spec.doc()
         doc["rate_limits"] = canonical_limits(doc.get("rate_limits") or [])

@@ -14,6 +14,7 @@ from reconciler.resources import KindName, Resource, address_of
 
 class RegisteredModelRules(KindRules):
     kind = KindName.REGISTERED_MODEL
+    delete_needs_prune = True
 
     def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
         doc = resource.spec.doc()

@@ -35,6 +35,12 @@ class KindRules(ABC):
     kind: ClassVar[KindName]
     immutable: ClassVar[tuple[str, ...]] = ()
     """Dotted path prefixes whose change needs a delete and a recreate."""
+    delete_needs_prune: ClassVar[bool] = False
+    """Deleting takes what no apply can bring back (a model's versions): prune targets only."""
+
+    def write_scope(self, name: str) -> str:
+        """Changes in one scope run one after the other: one write at a time per live object."""
+        return f"{self.kind.value}.{name}"
 
     def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
         """The document apply sends and the diff compares; defaults to the manifest fields."""
