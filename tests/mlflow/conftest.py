@@ -1,0 +1,57 @@
+"""MLflow registry fixtures: a real sqlite registry per test, cheap to make.
+
+Creating an MLflow sqlite database runs the alembic migrations (seconds). One migrated database
+is made per test session (per xdist worker) and copied for each test, which takes milliseconds.
+
+No ``__init__.py`` in this directory on purpose: a package named ``mlflow`` would shadow MLflow.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    with warnings.catch_warnings():  # MLflow's own SQLAlchemy deprecation, once per process
+        warnings.simplefilter("ignore", DeprecationWarning)
+        uri = f"sqlite:///{path}"
+        MlflowClient(tracking_uri=uri, registry_uri=uri).search_registered_models()
+    return path
+
+
+@pytest.fixture
+def registry_uri(tmp_path: Path, migrated_db: Path) -> str:
+    """A fresh, empty, migrated sqlite registry of this test's own."""
+    path = tmp_path / "registry" / "mlflow.db"
+    path.parent.mkdir()
+    shutil.copyfile(migrated_db, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def mlflow_client(registry_uri: str) -> MlflowClient:
+    """MlflowClient on the test registry, playing the training pipeline and the humans."""
+    return MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
+
+
+@pytest.fixture
+def register_versions(mlflow_client: MlflowClient) -> Callable[[str, int], list[int]]:
+    """Register READY versions of a model (creating it, unowned, if needed), as training does."""
+
+    def register(model: str, count: int = 1) -> list[int]:
+        if not mlflow_client.search_registered_models(filter_string=f"name = '{model}'"):
+            mlflow_client.create_registered_model(model)
+        return [
+            int(mlflow_client.create_model_version(model, source=f"file:///m/{model}/{i}").version)
+            for i in range(count)
+        ]
+
+    return register
