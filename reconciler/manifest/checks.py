@@ -78,6 +78,14 @@ def build_desired_state(
                             hint=f"{target.type.value} targets keep models in Unity Catalog;"
                             " only mlflow targets take free-form names",
                         )
+                    if is_mlflow and spec.owner is not None:
+                        raise ManifestError(
+                            f"registered model {spec.name!r}: MLflow registries have no model"
+                            " owner",
+                            location=pos.at(top_key, index, "owner"),
+                            hint=f"remove 'owner' or use it only on databricks targets"
+                            f" (target {target_name!r} is an mlflow registry)",
+                        )
                     _add_aliases(resources, positions, spec, table, here)
     desired = DesiredState(
         project=project.project,

@@ -93,5 +93,11 @@ class Workspace(ABC):
     def apply_change(self, change: Change, live: LiveAsset | None) -> None:
         """Execute one change and return once the asset has settled (or raise)."""
 
+    def list_names(self, kind: KindName) -> list[str]:
+        """Every live name of one kind (for ``import``); a plan never lists, it reads by name."""
+        from reconciler.errors import WorkspaceError
+
+        raise WorkspaceError(f"the {self.name} adapter cannot list {kind.value} assets")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and in-process servers."""

@@ -82,6 +82,11 @@ class DatabricksWorkspace(Workspace):
 
         apply_change(self.client, change, live)
 
+    def list_names(self, kind: KindName) -> list[str]:
+        from reconciler.importer.listing import list_names
+
+        return list_names(self.client, kind)
+
     def close(self) -> None:
         if self._on_close is not None:
             self._on_close()

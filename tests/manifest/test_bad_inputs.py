@@ -525,6 +525,13 @@ CASES = [
         args=("-t", "ml"),
     ),
     Case(
+        "mlflow-target-with-model-owner",
+        m("registered_models:\n  - name: m\n    owner: ml-team\n"),
+        f"{M}:3:12",
+        "registered model 'm': MLflow registries have no model owner",
+        args=("-t", "ml"),
+    ),
+    Case(
         "mlflow-target-with-vector-search",
         m(VS),
         f"{M}:1:1",

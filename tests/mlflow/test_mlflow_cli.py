@@ -195,3 +195,18 @@ def test_a_saved_plan_applies_once_and_is_refused_when_the_registry_moved(
     fresh = run(project, "apply", str(saved))
     assert fresh.exit_code == 0, fresh.output
     assert client.get_registered_model(MODEL).aliases == {"champion": 2, "challenger": 3}
+
+
+def test_import_writes_manifests_that_plan_clean(project: Path, client: MlflowClient) -> None:
+    client.update_registered_model(MODEL, description="Routes support tickets")
+    client.set_registered_model_tag(MODEL, "team", "support")
+    client.set_registered_model_alias(MODEL, "champion", 2)
+    (project / "manifests" / "models.yaml").unlink()
+    (project / "manifests" / "keep.yaml").write_text("registered_models: []\n")
+
+    imported = run(project, "import", "--out", "manifests/imported")
+    assert imported.exit_code == 0, imported.output
+    written = (project / "manifests" / "imported" / "registered_models.yaml").read_text()
+    assert "support.intent_classifier" in written and "champion: 2" in written
+
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 0
