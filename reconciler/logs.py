@@ -41,6 +41,26 @@ def configure_logging(log_format: str = "console", verbose: int = 0) -> None:
     )
     for name in _LIBRARIES:
         logging.getLogger(name).setLevel(library_level)
+    for handler in logging.getLogger().handlers:
+        if _MASK not in handler.filters:
+            handler.addFilter(_MASK)
+
+
+class _MaskSecrets(logging.Filter):
+    """The SDK's debug log (``-vv``) dumps request bodies, where environment variables hold
+    ``{{secrets/...}}`` references: mask them in every library line before it is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from reconciler.kinds.diffing import mask_secrets
+
+        text = record.getMessage()
+        masked = mask_secrets(text)
+        if masked != text:
+            record.msg, record.args = masked, None
+        return True
+
+
+_MASK = _MaskSecrets()
 
 
 _LIBRARIES = ("databricks", "urllib3", "mlflow", "alembic", "sqlalchemy")

@@ -135,6 +135,7 @@ def run_apply(
     """
     from reconciler.plan import make_plan
     from reconciler.plan.planfile import load
+    from reconciler.plan.sealed import unseal
     from reconciler.project import select_target
 
     name, target = select_target(project, request.target)
@@ -144,7 +145,7 @@ def run_apply(
         plan = fresh.plan
         if saved is not None:
             check_fresh(saved, fresh.plan, project, name, str(request.plan_file))
-            plan = saved
+            plan = unseal(saved, fresh.plan, str(request.plan_file), name)
         run = ApplyRun(target=name, plan=plan)
         if plan.empty:
             return run

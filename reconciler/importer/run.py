@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.errors import WorkspaceError
 from reconciler.importer import shape
+from reconciler.kinds.diffing import mask_secrets
 from reconciler.kinds.manifest_file import ManifestFile
 from reconciler.resources import KindName
 from reconciler.workspace.base import LiveAsset, ReadRequest, Workspace
@@ -90,17 +90,11 @@ def import_assets(
     endpoints that only Databricks can define (foundation and external models; import their
     rate limits as a ``quota``). So are the addresses in ``declared`` (already in manifests).
     """
-    client = getattr(workspace, "client", None)
-    if client is None:
-        raise WorkspaceError(
-            f"import lists Databricks workspaces; the {workspace.name!r} adapter cannot list",
-            hint="use a sandbox or databricks target",
-        )
-    from reconciler.importer.listing import list_names  # the SDK: only when importing
-
     result = ImportResult()
     for kind in kinds:
-        names = [n for n in list_names(client, kind) if fnmatchcase(n, pattern)]
+        if kind not in workspace.capabilities:
+            continue
+        names = [n for n in workspace.list_names(kind) if fnmatchcase(n, pattern)]
         live = workspace.read(ReadRequest(assets=[(kind, n) for n in names]))
         entries = []
         for name in names:
@@ -124,7 +118,9 @@ def import_assets(
             if problem is not None:
                 result.skipped.append((asset.address, problem))
                 continue
-            entries.append(entry)
+            # Secret references are never written out; validate refuses the "(secret)"
+            # placeholder until someone puts the reference back.
+            entries.append(mask_secrets(entry))
         if entries:
             result.entries[kind] = entries
     return result

@@ -95,9 +95,10 @@ def creation_diffs(doc: Mapping[str, Any]) -> list[FieldDiff]:
 
 
 def mask_secrets(value: Any) -> Any:
-    """Replace ``{{secrets/...}}`` references anywhere in a value with ``(secret)``."""
+    """Replace ``{{secrets/...}}`` references anywhere in a value (or free text such as a log
+    line) with ``(secret)``. The one masking function: renderers, import and logs use it."""
     if isinstance(value, str):
-        return SECRET_MASK if SECRET_REF.search(value) else value
+        return SECRET_REF.sub(SECRET_MASK, value)
     if isinstance(value, Mapping):
         return {k: mask_secrets(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -48,6 +48,13 @@ class ServedEntitySpec(Spec):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        for var, value in (self.environment_vars or {}).items():
+            if "(secret)" in value:  # reconciler.kinds.diffing.SECRET_MASK, as import writes it
+                raise FieldError(
+                    f"served entity {self.name!r}: environment variable {var} holds the"
+                    " '(secret)' placeholder written by import; put the secret reference back",
+                    at=("environment_vars", var),
+                )
         model, at, alias = self.entity.partition("@")
         if not model:
             raise FieldError(

@@ -31,7 +31,8 @@ class Change(BaseModel):
     """One planned change of one asset.
 
     ``desired`` is the spec document apply sends (aliases resolved to versions, secrets kept as
-    ``{{secrets/...}}`` references, never values); ``None`` for deletes.
+    ``{{secrets/...}}`` references, never values; sealed in plan files, see
+    ``reconciler.plan.sealed``); ``None`` for deletes.
     """
 
     model_config = ConfigDict(frozen=True)

@@ -3,8 +3,10 @@
 Beyond the contract (format_version, target, changes, summary) a saved plan records the project,
 each change's reason and desired document, and the fingerprint of the live state it was
 computed from, so ``apply PLAN_FILE`` can refuse a plan the workspace has moved away from.
-Diffs are already redacted by the planner; desired documents keep ``{{secrets/...}}``
-references (names of secrets, never values) because apply sends them.
+Diffs are already redacted by the planner. Desired documents are written sealed: every
+``{{secrets/...}}`` reference becomes a salted-hash marker (``reconciler.plan.sealed``), and
+``apply PLAN_FILE`` fills the references back from the manifests, refusing the plan when they
+no longer hash the same. So no plan file names a secret.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from pydantic import ValidationError
 
 from reconciler.errors import PlanError
 from reconciler.plan.changes import FORMAT_VERSION, Plan
+from reconciler.plan.sealed import seal
 
 
 def to_dict(plan: Plan) -> dict[str, Any]:
-    return plan.model_dump(mode="json")
+    """The saved form: secret references in desired documents sealed."""
+    return seal(plan).model_dump(mode="json")
 
 
 def dumps(plan: Plan) -> str:
