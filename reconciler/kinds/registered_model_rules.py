@@ -10,6 +10,7 @@ from reconciler.kinds.registered_model import ModelAliasSpec
 from reconciler.kinds.rules import DesiredContext, KindRules, register
 from reconciler.plan.changes import FieldDiff
 from reconciler.resources import KindName, Resource, address_of
+from reconciler.workspace.base import ExtraRead
 
 
 class RegisteredModelRules(KindRules):
@@ -50,6 +51,10 @@ class RegisteredModelRules(KindRules):
 
 class ModelAliasRules(KindRules):
     kind = KindName.MODEL_ALIAS
+
+    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
+        """The approval is a tag on the version: read it only when the manifest sets one."""
+        return frozenset({ExtraRead.APPROVAL}) if doc.get("approval") is not None else frozenset()
 
     def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
         spec = resource.spec

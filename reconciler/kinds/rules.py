@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 from reconciler.plan.changes import FieldDiff
 from reconciler.resources import KindName, Resource
+from reconciler.workspace.base import ExtraRead
 
 
 class DesiredContext(Protocol):
@@ -62,6 +63,10 @@ class KindRules(ABC):
     def requires(self, name: str, doc: Mapping[str, Any]) -> list[str]:
         """Addresses that must exist (live or declared) for this asset to be created."""
         return []
+
+    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
+        """Optional reads this asset's desired document needs beyond the asset itself."""
+        return frozenset()
 
     def is_external(self, resource: Resource) -> bool:
         """Declared only to be referenced; managed elsewhere, never changed by this project."""

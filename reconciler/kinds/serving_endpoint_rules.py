@@ -15,6 +15,7 @@ from reconciler.kinds.rules import DesiredContext, KindRules, register
 from reconciler.kinds.serving_endpoint import ServingEndpointSpec
 from reconciler.plan.changes import FieldDiff
 from reconciler.resources import KindName, Resource, address_of
+from reconciler.workspace.base import ExtraRead
 
 DEFAULT_WORKLOAD_TYPE = "CPU"
 _UPDATE_ENDED_BADLY = ("UPDATE_FAILED", "UPDATE_CANCELED")
@@ -186,6 +187,10 @@ def canonical_permissions(perms: Sequence[Mapping[str, Any]]) -> list[dict[str, 
 class ServingEndpointRules(KindRules):
     kind = KindName.SERVING_ENDPOINT
     immutable = ("description", "route_optimized", "budget_policy_id")
+
+    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
+        """Permissions live behind the endpoint id: read them only when the manifest sets them."""
+        return frozenset({ExtraRead.PERMISSIONS}) if "permissions" in doc else frozenset()
 
     def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
         spec = resource.spec

@@ -83,22 +83,19 @@ def read_request(
     the assets they require, the versions named, and (with prune) what this project owns."""
     from reconciler.kinds.rules import rules_for
     from reconciler.plan.resolve import Collector
-    from reconciler.workspace.base import ReadRequest
+    from reconciler.workspace.base import ExtraRead, ReadRequest
 
     collector = Collector(desired, live)
     assets: set[str] = set(desired.resources)
-    permissions = []
-    approvals = []
+    extra: dict[ExtraRead, list[str]] = {e: [] for e in ExtraRead}
     for resource in desired.resources.values():
         rules = rules_for(resource.kind)
         if rules.is_external(resource):
             continue
         doc = rules.desired_doc(resource, collector)
         assets.update(rules.requires(resource.name, doc))
-        if resource.kind is KindName.SERVING_ENDPOINT and "permissions" in doc:
-            permissions.append(resource.name)
-        if resource.kind is KindName.MODEL_ALIAS and doc.get("approval") is not None:
-            approvals.append(resource.name)
+        for read in rules.extra_reads(doc):
+            extra[read].append(resource.name)
     assets.update(collector.aliases)
     pairs = sorted((KindName(a.split(".", 1)[0]), a.split(".", 1)[1]) for a in assets)
     request = ReadRequest(
@@ -106,8 +103,8 @@ def read_request(
         versions=sorted(collector.versions),
         owned_by=desired.project if target.prune else None,
         owned_kinds=sorted(capabilities) if target.prune else (),
-        permissions_for=sorted(permissions),
-        approvals_for=sorted(approvals),
+        permissions_for=sorted(extra[ExtraRead.PERMISSIONS]),
+        approvals_for=sorted(extra[ExtraRead.APPROVAL]),
     )
     return request, collector
 

@@ -11,6 +11,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from reconciler.plan.changes import Change
@@ -44,6 +45,13 @@ class VersionInfo:
     version: int
     status: str
     """READY, PENDING_REGISTRATION, FAILED_REGISTRATION, ..."""
+
+
+class ExtraRead(StrEnum):
+    """Reads an adapter makes only for the assets that ask (each costs a call per asset)."""
+
+    PERMISSIONS = "permissions"
+    APPROVAL = "approval"
 
 
 @dataclass(frozen=True)
