@@ -112,3 +112,17 @@ def ref_option(func: Callable[..., Any]) -> Callable[..., Any]:
         help="Read the manifests as they were at this git revision (from git objects; the "
         "working tree is not touched). The project file is read from the working tree.",
     )(func)
+
+
+def format_option(for_markdown: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--format text|json|markdown``; ``for_markdown`` says where the markdown goes."""
+    from reconciler.render import Format
+
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice([f.value for f in Format]),
+        default=Format.TEXT.value,
+        show_default=True,
+        help=f"text for people, json for machines, markdown for {for_markdown}.",
+    )

@@ -10,6 +10,7 @@ from reconciler.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
     cli,
+    format_option,
     handle_errors,
     options,
     ref_option,
@@ -19,14 +20,7 @@ from reconciler.cli.common import (
 
 @cli.command()
 @target_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools, markdown for issues.",
-)
+@format_option("issues")
 @ref_option
 @handle_errors
 def drift(target: str | None, fmt: str, ref: str | None) -> None:

@@ -11,6 +11,7 @@ import click
 from reconciler.cli.common import (
     EXIT_CHANGES,
     cli,
+    format_option,
     handle_errors,
     options,
     ref_option,
@@ -28,14 +29,7 @@ from reconciler.render import Format
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the plan (with a fingerprint of the live state) for 'apply PLAN_FILE'.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([f.value for f in Format]),
-    default=Format.TEXT.value,
-    show_default=True,
-    help="text for people, json for machines, markdown for pull-request comments.",
-)
+@format_option("pull-request comments")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
