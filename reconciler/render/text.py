@@ -6,12 +6,20 @@ Colour only when the caller says the output is a terminal; the words carry the m
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from reconciler.plan.changes import Action, Change, Plan
-from reconciler.render.values import MARKERS, fmt_value, grouped, split_destructive, summary_line
+from reconciler.render.values import (
+    MARKERS,
+    NONE,
+    fmt_value,
+    grouped,
+    split_destructive,
+    summary_line,
+)
 
 STYLES = {
     Action.CREATE: "green",
@@ -70,7 +78,20 @@ def _change(console: Console, change: Change) -> None:
         return
     for diff in change.diffs:
         if change.action is Action.CREATE:
-            line = f"{diff.path}: {fmt_value(diff.after)}"
+            lines = [f"{path}: {fmt_value(value)}" for path, value in leaves(diff.path, diff.after)]
+        elif diff.before is None and isinstance(diff.after, dict):
+            lines = [
+                f"{path}: {NONE} → {fmt_value(v)}" for path, v in leaves(diff.path, diff.after)
+            ]
         else:
-            line = f"{diff.path}: {fmt_value(diff.before)} → {fmt_value(diff.after)}"
-        console.print(f"      {escape(line)}")
+            lines = [f"{diff.path}: {fmt_value(diff.before)} → {fmt_value(diff.after)}"]
+        for line in lines:
+            console.print(f"      {escape(line)}")
+
+
+def leaves(path: str, value: Any) -> list[tuple[str, Any]]:
+    """A new object as one line per field (``delta_sync.source_table``), as a reader scans it;
+    lists stay whole, since their items have no names to put in a path."""
+    if not isinstance(value, dict) or not value:
+        return [(path, value)]
+    return [leaf for key, item in value.items() for leaf in leaves(f"{path}.{key}", item)]
