@@ -170,11 +170,19 @@ class VectorIndexRules(KindRules):
 
     def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
         fields = ", ".join(sorted({d.path for d in immutable}))
+        specs = {d.path.split(".", 1)[0] for d in immutable} & {"delta_sync", "direct_access"}
+        if specs == {"delta_sync"}:
+            loss = "the rebuilt index re-syncs and re-embeds its whole source table"
+        elif specs == {"direct_access"}:
+            loss = "every row upserted into it is lost"
+        else:
+            loss = (
+                "a delta-sync index re-syncs and re-embeds its whole source table,"
+                " a direct-access index loses every upserted row"
+            )
         return (
             f"{fields} cannot change in place (indexes have no update call): index {name} is"
-            " deleted and rebuilt, losing its contents: a delta-sync index re-syncs and"
-            " re-embeds its whole source table, a direct-access index loses every upserted row;"
-            " queries fail until it is ready"
+            f" deleted and rebuilt, losing its contents: {loss}; queries fail until it is ready"
         )
 
     def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import PlanError
-from reconciler.plan.changes import Action
+from reconciler.kinds.rules import rules_for
+from reconciler.plan.changes import Action, FieldDiff
 from reconciler.resources import KindName
 
 from .helpers import (
@@ -232,3 +233,11 @@ def test_pruning_what_a_declared_asset_still_uses_is_an_error(tmp_path: Path) ->
             versions=ready(MODEL, 2),
             target={"prune": True},
         )
+
+
+def test_index_replace_reason_names_what_its_type_loses() -> None:
+    rules = rules_for(KindName.VECTOR_INDEX)
+    delta = rules.replace_reason("c.s.i", [FieldDiff(path="delta_sync.source_table")])
+    direct = rules.replace_reason("c.s.i", [FieldDiff(path="direct_access.schema.id")])
+    assert "re-embeds its whole source table" in delta and "upserted" not in delta
+    assert "every row upserted into it is lost" in direct and "re-embeds" not in direct
