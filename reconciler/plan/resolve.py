@@ -61,7 +61,7 @@ class Resolver:
                 f"{resource.address}: version {version} of model {model} does not exist",
                 location=where,
                 hint="model versions are registered by training pipelines; register it first"
-                " or name an existing version",
+                " (on a sandbox target: reconciler sandbox seed) or name an existing version",
             )
         if info.status != READY:
             raise PlanError(
