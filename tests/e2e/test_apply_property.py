@@ -7,12 +7,12 @@ and replaces all occur), with transient faults injected into the write calls.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from apply.e2e_helpers import FAST_DELAYS
 from hypothesis import HealthCheck, Phase, given, settings
@@ -116,16 +116,11 @@ faults = st.dictionaries(
 
 @contextlib.contextmanager
 def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
+    """Per hypothesis example (a fixture's monkeypatch would span all examples)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in values.items():
+            patch.setenv(key, value)
         yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def write_project(root: Path, doc: dict[str, Any]) -> None:
