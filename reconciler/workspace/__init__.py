@@ -60,7 +60,10 @@ def _open(project: Project, name: str, target: Target) -> Workspace:
 
         return DatabricksWorkspace(target_client(target))
     if target.type is TargetType.MLFLOW:
+        from reconciler.workspace.hosts import check_mlflow_registry
         from reconciler.workspace.mlflow import MlflowWorkspace
+
+        check_mlflow_registry(target.tracking_uri, where=f"target {name!r}")
 
         return MlflowWorkspace.for_target(project, target)
     raise WorkspaceError(f"target {name!r}: unknown type {target.type!r}")

@@ -3,7 +3,9 @@
 Real targets use the SDK's unified auth (environment, ``~/.databrickscfg`` profile, OAuth); the
 sandbox takes any token, so it gets a fixed placeholder with ``auth_type="pat"`` (which also
 keeps stray ``DATABRICKS_*`` credentials in the environment from mixing in). The token is never
-logged or printed: errors show the host and the auth type only.
+logged or printed: errors show the host and the auth type only. With
+``RECONCILER_ALLOWED_HOSTS`` set, a real target's host is checked before the SDK is even
+configured (``reconciler.workspace.hosts``); the sandbox is loopback and never checked.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from databricks.sdk.config import Config
 
 from reconciler.errors import WorkspaceError
 from reconciler.project import Target
+from reconciler.workspace.hosts import check_databricks_config
 
 SANDBOX_TOKEN = "sandbox"
 _LOOPBACK = ("http://127.0.0.1", "http://localhost")
@@ -63,6 +66,8 @@ def target_client(target: Target, settings: ClientSettings = DEFAULT_SETTINGS) -
     if target.profile:
         kwargs["profile"] = target.profile
     where = target.host or (f"profile {target.profile}" if target.profile else "default auth")
+    # Before the SDK's constructor: it already probes the host and may exchange an OIDC token.
+    check_databricks_config(kwargs, where=f"databricks target ({where})")
     return _build(kwargs, settings, where=where)
 
 
