@@ -49,6 +49,12 @@ _file = click.Path(dir_okay=False, path_type=Path)
 @click.option("--exit-code", type=int, required=True, help="Exit code of `reconciler plan`.")
 @click.option("--plan", "plan_file", type=_file, help="Markdown output of `reconciler plan`.")
 @click.option("--log", "log_file", type=_file, help="Error output, shown when the plan failed.")
+@click.option(
+    "--changes",
+    "changes_file",
+    type=_file,
+    help="Output of `gitops changes`: a warning at the top when the tool itself changed.",
+)
 @_repo_option
 @handle_errors
 def comment(
@@ -57,14 +63,18 @@ def comment(
     exit_code: int,
     plan_file: Path | None,
     log_file: Path | None,
+    changes_file: Path | None,
     repo: str | None,
 ) -> None:
     """Post or update the one sticky plan comment of TARGET on a pull request.
 
     Exits 1 after posting when the plan itself failed, so the check fails too.
     """
+    from reconciler.gitops.trust import ToolChanges
+
+    warning = ToolChanges.from_json(_read(changes_file)).banner() if changes_file else ""
     body = report.plan_comment(
-        target, exit_code, _read(plan_file), _read(log_file), report.RunInfo.from_env()
+        target, exit_code, _read(plan_file), _read(log_file), report.RunInfo.from_env(), warning
     )
     posted = upsert_comment(GitHubClient.from_env(repo=repo), pull, target, body)
     _say(f"plan comment for {target} on #{pull}", posted)
@@ -97,6 +107,28 @@ def drift_issue(target: str, exit_code: int, report_file: Path | None, repo: str
         closing_note=report.closing_note(target, run),
     )
     _say(f"drift issue for {target}", posted)
+
+
+@gitops.command("changes")
+@click.option("--base", required=True, help="The pull request's base revision.")
+@click.option("--head", default="HEAD", show_default=True, help="The revision to compare.")
+@handle_errors
+def changes(base: str, head: str) -> None:
+    """Print, as JSON, what a change does to the tool itself: its code, the workflows, and the
+    connection settings of reconciler.yaml targets (type, host, profile, tracking_uri).
+
+    \b
+    {"base": ..., "tool": [paths], "workflows": [paths], "targets": [sentences],
+     "untrusted": true|false}
+    The plan workflow runs this from the base branch and hands the file to `gitops comment
+    --changes`, which warns reviewers at the top of the plan comment.
+    """
+    from reconciler.gitops.targets import git_toplevel
+    from reconciler.gitops.trust import tool_changes
+    from reconciler.project import find_project_file
+
+    project_dir = find_project_file(options().project_dir).parent
+    click.echo(tool_changes(git_toplevel(project_dir), base, head, project_dir).to_json())
 
 
 @gitops.command("targets")

@@ -60,12 +60,18 @@ def _log_block(log: str) -> str:
 
 
 def plan_comment(
-    target: str, exit_code: int, plan_markdown: str, log: str = "", run: RunInfo | None = None
+    target: str,
+    exit_code: int,
+    plan_markdown: str,
+    log: str = "",
+    run: RunInfo | None = None,
+    warning: str = "",
 ) -> str:
     """The sticky comment for one target: the rendered plan (which has its own heading), what
-    merging does, or the error when the plan failed."""
+    merging does, or the error when the plan failed; ``warning`` (changes to the tool itself)
+    goes first, above everything else."""
     check_exit_code(exit_code, "plan")
-    lines: list[str] = []
+    lines: list[str] = [warning.strip(), ""] if warning.strip() else []
     if exit_code == EXIT_ERROR or not plan_markdown.strip():
         lines += [f"### reconciler plan · `{target}`", ""]
     if exit_code == EXIT_ERROR:
