@@ -84,6 +84,8 @@ def cli(ctx: click.Context, project_dir: Path | None, log_format: str, verbose: 
 
     \b
     Exit codes: 0 success / nothing to change, 1 error, 2 changes or drift.
+    RECONCILER_ALLOWED_HOSTS (comma-separated workspace URLs): when set, a target
+    whose host is not listed is refused before any request (sandbox targets excepted).
     """
     ctx.obj = Options(project_dir=project_dir, log_format=log_format, verbose=verbose)
     configure_logging(log_format, verbose)
