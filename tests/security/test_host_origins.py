@@ -126,3 +126,17 @@ def test_mlflow_registries_are_checked_where_they_go_over_the_network(
             check_mlflow_registry(uri, where="target 'reg'")
     else:
         check_mlflow_registry(uri, where="target 'reg'")
+
+
+def test_the_sdk_still_has_the_steps_the_resolver_skips() -> None:
+    """The resolver overrides the SDK's probe and auth steps by name; if an SDK release renames
+    them, the override would silently stop applying (the listener tests would then see the
+    probe). Fail here first, with the reason."""
+    from databricks.sdk.config import Config
+
+    from reconciler.workspace.hosts import _ResolveOnly
+
+    for step in ("_resolve_host_metadata", "_validate", "init_auth"):
+        assert step in vars(Config), f"databricks-sdk no longer has Config.{step}"
+        assert step in vars(_ResolveOnly)
+    assert list(_ResolveOnly.attributes()) == list(Config.attributes())
