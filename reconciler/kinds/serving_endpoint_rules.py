@@ -259,10 +259,10 @@ class ServingEndpointRules(KindRules):
         ):
             before = bool(live.get("route_optimized"))
             diffs.append(field_diff("route_optimized", before, desired["route_optimized"]))
-        if "budget_policy_id" in desired and desired["budget_policy_id"] != live.get(
-            "budget_policy_id"
-        ):
-            budget = live.get("budget_policy_id")
+        # GET never returns budget_policy_id (only effective_budget_policy_id): compare it
+        # only where the live side carries it, never plan a replace from its absence.
+        budget = live.get("budget_policy_id")
+        if budget and desired.get("budget_policy_id", budget) != budget:
             diffs.append(field_diff("budget_policy_id", budget, desired["budget_policy_id"]))
         diffs.extend(diff_entities(desired["served_entities"], live.get("served_entities") or []))
         want_traffic, have_traffic = desired.get("traffic") or {}, live.get("traffic") or {}

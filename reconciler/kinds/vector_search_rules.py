@@ -24,6 +24,8 @@ _SPARK_TYPES = {"integer": "int", "long": "bigint", "short": "smallint", "byte":
 def fold_type(name: str) -> str:
     """``integer`` and ``int`` (and the other Spark spellings) are the same column type."""
     folded = "".join(str(name).lower().split())
+    if folded.startswith("array<") and folded.endswith(">"):
+        return f"array<{fold_type(folded[len('array<') : -1])}>"
     return _SPARK_TYPES.get(folded, folded)
 
 
@@ -82,9 +84,12 @@ class VectorSearchEndpointRules(KindRules):
 
     def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
         diffs = []
-        for field in ("type", "budget_policy_id"):
-            if field in desired and desired[field] != live.get(field):
-                diffs.append(field_diff(field, live.get(field), desired[field]))
+        if "type" in desired and desired["type"] != live.get("type"):
+            diffs.append(field_diff("type", live.get("type"), desired["type"]))
+        # GET returns only the effective policy, so a live side without one says nothing.
+        budget = live.get("budget_policy_id")
+        if budget and desired.get("budget_policy_id", budget) != budget:
+            diffs.append(field_diff("budget_policy_id", budget, desired["budget_policy_id"]))
         if "tags" in desired:
             diffs.extend(diff_tags(desired["tags"], live.get("tags") or {}, "tags"))
         return diffs

@@ -1,28 +1,33 @@
 """Vector Search writes: endpoints (create, wait ONLINE, tags) and indexes (create, wait ready).
 
-Indexes have no update call, so every change of an index is a replace: delete, wait until the
-name is free (a deleted index stays "pending deletion" for a while), create, wait until ready.
+Indexes have no update call, so every change of an index is a replace: delete, wait until GET
+no longer finds it, create (retried while the name is still "pending deletion"), wait until
+ready.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import NotFound, ResourceConflict
+from databricks.sdk.errors import BadRequest, NotFound, ResourceConflict
 
-from reconciler.apply import retry
+from reconciler.apply import context, retry
+from reconciler.apply.context import current_settings
 from reconciler.apply.settings import ApplySettings
 from reconciler.apply.waits import poll_until
+from reconciler.errors import ApplyError
 from reconciler.plan.changes import Action, Change
 from reconciler.workspace import databricks_markers as markers
 from reconciler.workspace.base import LiveAsset
 from reconciler.workspace.databricks_apply import desired_of, ignore_missing, tag_changes, touches
 
 log = logging.getLogger(__name__)
+PENDING_DELETION = "currently pending deletion"
 ENDPOINTS = "/api/2.0/vector-search/endpoints"
 INDEXES = "/api/2.0/vector-search/indexes"
 Doc = dict[str, Any]
@@ -219,14 +224,43 @@ def _delete_index(client: WorkspaceClient, name: str, address: str) -> None:
     )
 
 
+def _create_while_pending_deletion(create: Callable[[], object], change: Change) -> None:
+    """A deleted index's name stays "pending deletion" after GET stops finding it: until
+    then a create answers 400 INVALID_PARAMETER_VALUE "... is currently pending deletion".
+    Part of a replace, so it is retried with backoff within the change's timeout."""
+    settings = current_settings()
+    started, delay = time.monotonic(), settings.poll_initial
+    while True:
+        try:
+            create()
+            return
+        except BadRequest as error:
+            if PENDING_DELETION not in str(error).lower():
+                raise
+            spent = time.monotonic() - started
+            what = f"waiting for index {change.name} to finish its deletion"
+            if min(settings.change_timeout - spent, context.check_deadline(what)) <= delay:
+                raise ApplyError(
+                    f"index {change.name} was still pending deletion after {spent:.0f}s",
+                    address=change.address,
+                    hint="re-run apply once the workspace has finished deleting it",
+                ) from error
+            with context.waiting(what):
+                context.sleep(delay)
+            delay = min(settings.poll_max, delay * settings.poll_factor)
+
+
 def _create_index(client: WorkspaceClient, change: Change, doc: Mapping[str, Any]) -> None:
     body = index_body(doc)
-    try:
-        # A name still "pending deletion" answers 409 RESOURCE_CONFLICT: the policy retries it.
+
+    def create() -> None:
         retry.call(
             lambda: client.api_client.do("POST", INDEXES, body=body),
             what=f"creating index {change.name}",
         )
+
+    try:
+        _create_while_pending_deletion(create, change)
     except ResourceConflict as error:
         if "already exists" not in str(error).lower():
             raise
