@@ -55,6 +55,16 @@ class Target(_Model):
     host: str | None = Field(default=None, description="databricks: workspace URL")
     tracking_uri: str | None = Field(default=None, description="mlflow: registry URI")
     state_dir: str | None = Field(default=None, description="sandbox: state directory")
+    rate_limit: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="sandbox: API requests admitted per second; the rest get 429 with"
+        " Retry-After, like a workspace's API limits",
+    )
+    latency_ms: float | None = Field(
+        default=None, ge=0, le=60_000, description="sandbox: milliseconds added to every API call"
+    )
     variables: dict[str, Any] = Field(default_factory=dict)
     prune: bool = Field(default=False, description="Plan deletes for owned assets left out.")
     ignore: list[IgnoreRule] = Field(default_factory=list)
@@ -210,6 +220,14 @@ def _check_project(project: Project) -> None:
                     f" ({', '.join(k.value for k in KindName)})",
                     location=project.location("targets", name, *path),
                     hint="e.g. registered_model.prod.* or serving_endpoint.support-*",
+                )
+        for setting in ("rate_limit", "latency_ms"):
+            if getattr(target, setting) is not None and target.type is not TargetType.SANDBOX:
+                raise ManifestError(
+                    f"{setting} applies to sandbox targets only; target {name!r} is"
+                    f" {target.type.value}",
+                    location=project.location("targets", name, setting),
+                    hint=f"remove {setting}, or use it on a `type: sandbox` target",
                 )
         if target.type is TargetType.MLFLOW and not target.tracking_uri:
             raise ManifestError(

@@ -52,16 +52,45 @@ def sandbox() -> None:
 
 
 @sandbox.command("serve")
-@click.option("--port", type=int, default=8765, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
+    default=8765,
+    show_default=True,
+    help="Loopback port to listen on (0 picks a free one).",
+)
 @click.option("--state", type=click.Path(file_okay=False, path_type=Path), help=STATE_HELP)
-@click.option("--latency-ms", type=float, help="Latency added to every API call.")
-@click.option("--fault-rate", type=float, help="Fraction of API calls answered with a fault.")
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0, min_open=True, max=1_000_000),
+    metavar="N",
+    help="Admit at most N API requests per second (a workspace's API limit); the rest get"
+    " 429 REQUEST_LIMIT_EXCEEDED with Retry-After.",
+)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(0, 60_000),
+    metavar="MS",
+    help="Milliseconds added to every API call.",
+)
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    metavar="RATE",
+    help="Fraction of API calls (0-1) answered with a fault instead of being served.",
+)
 @click.option(
     "--fault-status",
     type=click.Choice(["429", "500", "503"]),
     help="Status of injected faults (429 carries Retry-After).",
 )
-@click.option("--retry-after", type=int, help="Retry-After seconds on injected 429s.")
+@click.option(
+    "--retry-after",
+    type=click.IntRange(0, 3600),
+    metavar="SECONDS",
+    help="Retry-After seconds on injected 429s.",
+)
 @click.option(
     "--fault-operations",
     metavar="GLOB[,GLOB]",
@@ -72,16 +101,50 @@ def sandbox() -> None:
     "--fail-operation",
     multiple=True,
     metavar="OP[=STATUS[xTIMES]]",
-    help="Make an operation fail, e.g. serving_endpoints.update_config=500x2.",
+    help="Make an operation fail, e.g. serving_endpoints.update_config=500x2 (repeatable).",
 )
-@click.option("--slow-readiness", type=float, help="Extra seconds before anything gets ready.")
-@click.option("--delay-ms", type=float, help="Every state-machine delay, in milliseconds.")
-@click.option("--empty-pages", is_flag=True, help="Interleave empty pages in paged lists.")
-@click.option("--quiet", is_flag=True, help="Do not log requests.")
+@click.option(
+    "--slow-readiness",
+    type=click.FloatRange(0, 86_400),
+    metavar="SECONDS",
+    help="Extra seconds before anything gets ready.",
+)
+@click.option(
+    "--delay-ms",
+    type=click.FloatRange(0),
+    metavar="MS",
+    help="Every state-machine delay (updates, readiness, index deletion), in milliseconds.",
+)
+@click.option(
+    "--pending-deletion",
+    type=click.FloatRange(0),
+    metavar="SECONDS",
+    help="How long a deleted index name stays 'pending deletion' (a re-create gets 400).",
+)
+@click.option(
+    "--budget-policy",
+    metavar="ID",
+    help="The workspace's default budget policy: the effective_budget_policy_id of endpoints"
+    " created without one.",
+)
+@click.option(
+    "--not-admin",
+    is_flag=True,
+    help="The caller is not a workspace admin: serving endpoint ACLs apply to it, so removing"
+    " its own CAN_MANAGE locks it out.",
+)
+@click.option(
+    "--empty-pages",
+    is_flag=True,
+    help="Answer an empty page (with a next-page token) before every real page of a paged"
+    " list, as real services may.",
+)
+@click.option("--quiet", is_flag=True, help="Do not log each request to stderr.")
 @handle_errors
 def serve(
     port: int,
     state: Path | None,
+    rate_limit: float | None,
     latency_ms: float | None,
     fault_rate: float | None,
     fault_status: str | None,
@@ -91,31 +154,48 @@ def serve(
     fail_operation: tuple[str, ...],
     slow_readiness: float | None,
     delay_ms: float | None,
+    pending_deletion: float | None,
+    budget_policy: str | None,
+    not_admin: bool,
     empty_pages: bool,
     quiet: bool,
 ) -> None:
-    """Serve the sandbox in the foreground until Ctrl-C."""
-    config = SandboxConfig().with_env()
-    faults = config.faults
-    if latency_ms is not None:
-        faults.latency_ms = latency_ms
-    if fault_rate is not None:
-        faults.fault_rate = fault_rate
-    if fault_status is not None:
-        faults.fault_status = int(fault_status)
-    if retry_after is not None:
-        faults.retry_after = retry_after
-    if fault_operations is not None:
-        faults.fault_operations = [p.strip() for p in fault_operations.split(",") if p.strip()]
-    if seed is not None:
-        faults.seed = seed
-    if fail_operation:
-        faults.fail_operations.update(parse_fail_operations(",".join(fail_operation)))
+    """Serve the sandbox in the foreground until Ctrl-C.
+
+    Settings not given here come from RECONCILER_SANDBOX_* environment variables
+    (see docs/sandbox.md); faults can also be changed while it runs: POST /sandbox/faults.
+    """
+    try:
+        config = SandboxConfig().with_env()
+        faults = config.faults
+        if rate_limit is not None:
+            faults.rate_limit = rate_limit
+        if latency_ms is not None:
+            faults.latency_ms = latency_ms
+        if fault_rate is not None:
+            faults.fault_rate = fault_rate
+        if fault_status is not None:
+            faults.fault_status = int(fault_status)
+        if retry_after is not None:
+            faults.retry_after = retry_after
+        if fault_operations is not None:
+            faults.fault_operations = [p.strip() for p in fault_operations.split(",") if p.strip()]
+        if seed is not None:
+            faults.seed = seed
+        if fail_operation:
+            faults.fail_operations.update(parse_fail_operations(",".join(fail_operation)))
+    except ValueError as error:
+        raise ReconcilerError(f"sandbox settings: {error}") from None
     if slow_readiness is not None:
         faults.slow_readiness = slow_readiness
     if delay_ms is not None:
         s = delay_ms / 1000.0
         config.delays = Delays(s, s, s, s, s)
+    if pending_deletion is not None:
+        config.delays.index_deletion = pending_deletion
+    if budget_policy:
+        config.workspace_budget_policy_id = budget_policy
+    config.caller_is_admin = not not_admin
     config.empty_pages = config.empty_pages or empty_pages
     config.log_requests = not quiet
     state_dir = _state_dir(state)

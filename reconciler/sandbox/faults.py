@@ -1,4 +1,5 @@
-"""Injected latency and failures, deterministic for a seed and a call order.
+"""Injected latency and failures, deterministic for a seed and a call order, and the
+workspace API rate limit.
 
 Faults are decided before a request touches the store, so a rejected call changes nothing,
 exactly as a throttled call to the real service does.
@@ -13,6 +14,7 @@ import time
 
 from reconciler.sandbox.api import ApiError
 from reconciler.sandbox.config import Faults
+from reconciler.sandbox.ratelimit import RateLimiter
 
 
 class FaultInjector:
@@ -20,6 +22,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._faults = faults
         self._rng = random.Random(faults.seed)
+        self._limiter = _limiter(faults)
         self.injected = 0
 
     @property
@@ -32,6 +35,32 @@ class FaultInjector:
             self._faults = faults
             if reseed:
                 self._rng = random.Random(faults.seed)
+            if faults.rate_limit != self._faults_rate:
+                self._limiter = _limiter(faults)
+
+    @property
+    def _faults_rate(self) -> float | None:
+        return None if self._limiter is None else self._limiter.per_second
+
+    @property
+    def throttled(self) -> int:
+        """Requests answered 429 by the rate limit so far (since it was last set)."""
+        return 0 if self._limiter is None else self._limiter.rejected
+
+    def throttle(self) -> None:
+        """Raise 429 REQUEST_LIMIT_EXCEEDED with Retry-After when over the rate limit."""
+        limiter = self._limiter
+        if limiter is None:
+            return
+        wait = limiter.admit()
+        if wait is not None:
+            raise ApiError(
+                429,
+                "REQUEST_LIMIT_EXCEEDED",
+                f"Too many requests: this workspace admits {limiter.per_second:g} API requests"
+                " per second. Retry later.",
+                headers={"Retry-After": str(wait)},
+            )
 
     def before(self, operation: str) -> None:
         """Sleep the configured latency, then raise the fault this call gets, if any."""
@@ -51,6 +80,10 @@ class FaultInjector:
             if targeted and faults.fault_rate > 0 and self._rng.random() < faults.fault_rate:
                 self.injected += 1
                 raise _error(faults.fault_status, "Injected fault.", faults)
+
+
+def _limiter(faults: Faults) -> RateLimiter | None:
+    return None if faults.rate_limit is None else RateLimiter(faults.rate_limit)
 
 
 def _error(status: int, message: str, faults: Faults) -> ApiError:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import time
 
-from reconciler.sandbox import serving
+from reconciler.sandbox import serving_state
 from reconciler.sandbox.api import ApiError, RawReply, Request, Router, invalid_state
 from reconciler.sandbox.config import SANDBOX_USER
 from reconciler.sandbox.store import Doc
@@ -119,7 +119,7 @@ def _answer(req: Request, doc: Doc, served: str, tokens: int) -> Doc:
 
 @router.add("POST", "/serving-endpoints/{name}/invocations", "serving_endpoints.query")
 def query(req: Request) -> RawReply:
-    doc = serving.load(req, req.params["name"])
+    doc = serving_state.load(req, req.params["name"])
     if doc.get("_ready_at") is None or req.now < doc["_ready_at"] or "config" not in doc:
         raise invalid_state(f"Endpoint {doc['name']} is not ready to serve queries.")
     tokens = _tokens_in(req.body)

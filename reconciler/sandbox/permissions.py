@@ -2,13 +2,17 @@
 
 Addressed by the object's ``id`` (not its name). PUT replaces every direct grant, PATCH merges;
 the workspace ``admins`` group always holds an inherited CAN_MANAGE, as in a real workspace.
+
+The caller is a workspace admin unless ``SandboxConfig.caller_is_admin`` is False; then what
+it may do to a serving endpoint follows the endpoint's ACL (its own grants and those of the
+``users`` group), so a deployer that removed its own CAN_MANAGE is locked out, as on Databricks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.sandbox.api import Request, Router, invalid, not_found
+from reconciler.sandbox.api import ApiError, Request, Router, invalid, not_found
 from reconciler.sandbox.config import SANDBOX_USER
 from reconciler.sandbox.store import Doc, Tx
 
@@ -60,6 +64,32 @@ def grant_creator(tx: Tx, type_path: str, object_id: str) -> None:
             ]
         },
     )
+
+
+_RANK = {"CAN_VIEW": 1, "CAN_QUERY": 2, "CAN_USE": 2, "CAN_CREATE": 2, "CAN_MANAGE": 3}
+
+
+def caller_level(req: Request, type_path: str, object_id: str) -> str | None:
+    """The caller's highest permission level on an object (None: no access)."""
+    if req.config.caller_is_admin:
+        return "CAN_MANAGE"
+    doc = req.tx.get(COLLECTION, f"{type_path}/{object_id}") or {"acl": []}
+    mine = {("user_name", SANDBOX_USER), ("group_name", "users")}
+    levels = [g["level"] for g in doc["acl"] if (g["principal_field"], g["principal"]) in mine]
+    return max(levels, key=lambda level: _RANK.get(level, 0)) if levels else None
+
+
+def require(req: Request, type_path: str, object_id: str, what: str, *, manage: bool) -> None:
+    """403 PERMISSION_DENIED unless the caller may view (or, with ``manage``, manage) it."""
+    level = caller_level(req, type_path, object_id)
+    if level is None or (manage and level != "CAN_MANAGE"):
+        needed = "CAN_MANAGE" if manage else "CAN_VIEW"
+        raise ApiError(
+            403,
+            "PERMISSION_DENIED",
+            f"User {SANDBOX_USER} does not have {needed} permission on {what}."
+            " Ask its owner or a workspace admin for access.",
+        )
 
 
 def _object(req: Request) -> tuple[ObjectType, str]:
@@ -139,9 +169,14 @@ def get(req: Request) -> Doc:
     return _render(kind, object_id, doc["acl"])
 
 
+def _require_manage(req: Request, kind: ObjectType, object_id: str) -> None:
+    require(req, kind.path, object_id, f"{kind.object_type} {object_id}", manage=True)
+
+
 @router.add("PUT", "/api/2.0/permissions/{type}/{id}", "permissions.set")
 def set_(req: Request) -> Doc:
     kind, object_id = _object(req)
+    _require_manage(req, kind, object_id)
     acl = _parse_acl(req, kind)
     req.tx.put(COLLECTION, _key(kind, object_id), {"acl": acl})
     return _render(kind, object_id, acl)
@@ -150,6 +185,7 @@ def set_(req: Request) -> Doc:
 @router.add("PATCH", "/api/2.0/permissions/{type}/{id}", "permissions.update")
 def update(req: Request) -> Doc:
     kind, object_id = _object(req)
+    _require_manage(req, kind, object_id)
     doc = req.tx.get(COLLECTION, _key(kind, object_id)) or {"acl": []}
     acl = list(doc["acl"])
     for grant in _parse_acl(req, kind):

@@ -1,17 +1,18 @@
-"""The HTTP front of the sandbox: a threaded loopback server speaking the Databricks REST API.
+"""The sandbox server: a threaded loopback server speaking the Databricks REST API.
 
-Every API request: match a route, apply injected faults (before touching state), then run the
-handler inside one store transaction, answering JSON and Databricks-shaped errors.
+Every API request: the workspace rate limit, then match a route, check the body's wire types,
+apply injected faults (before touching state), then run the handler inside one store
+transaction, answering JSON and Databricks-shaped errors. Framing (bad bytes on the socket)
+is ``http_handler``'s.
 """
 
 from __future__ import annotations
 
 import json
-import socket
-import sys
+import logging
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,7 +34,13 @@ from reconciler.sandbox import (
 from reconciler.sandbox.api import ApiError, RawReply, Request, Route, Router
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.faults import FaultInjector
-from reconciler.sandbox.store import Store
+from reconciler.sandbox.http_handler import Handler, HttpServer, Reply
+from reconciler.sandbox.store import Doc, Store
+from reconciler.sandbox.wire import check_body
+
+log = logging.getLogger(__name__)
+HOST_METADATA = "/.well-known/databricks-config"
+CONTROL_PREFIX = "/sandbox/"
 
 ROUTER = Router(
     [
@@ -51,109 +58,6 @@ ROUTER = Router(
 )
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-    sandbox: SandboxServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hung up mid-answer is normal (timeouts, Ctrl-C); say nothing.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _HttpServer
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.sandbox.config.log_requests:
-            sys.stderr.write("sandbox: " + (format % args) + "\n")
-
-    def setup(self) -> None:
-        super().setup()
-        # Small JSON answers: without this, Nagle + delayed ACK add ~40 ms per call.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _send_raw(self, reply: RawReply) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.data)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(reply.data)
-
-    def _read_body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if not raw.strip():
-            return {}
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise ApiError(400, "MALFORMED_REQUEST", "Request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "MALFORMED_REQUEST", "Request body must be a JSON object.")
-        return body
-
-    def _handle(self, method: str) -> None:
-        sandbox = self.server.sandbox
-        url = urlsplit(self.path)
-        try:
-            body = self._read_body()
-            if url.path == "/.well-known/databricks-config":
-                raise ApiError(404, "NOT_FOUND", "No host metadata in the sandbox.")
-            if url.path == "/sandbox/faults":
-                self._send(200, sandbox.faults_route(method, body))
-                return
-            found = ROUTER.match(method, url.path)
-            if found is None:
-                raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {url.path}'")
-            route, params = found
-            if not route.control:
-                if not self.headers.get("Authorization"):
-                    raise ApiError(401, "UNAUTHENTICATED", "Missing Authorization header.")
-                sandbox.injector.before(route.operation)
-            result = sandbox.dispatch(route, params, method, url.path, url.query, body)
-            if isinstance(result, RawReply):
-                self._send_raw(result)
-            else:
-                self._send(200, result if result is not None else {})
-        except ApiError as error:
-            self._send(error.status, error.body(), error.headers)
-        except ConnectionError:
-            raise
-        except Exception as error:  # a sandbox bug must still answer, never hang the client
-            self._send(500, {"error_code": "INTERNAL_ERROR", "message": f"sandbox: {error!r}"})
-
-
 class SandboxServer:
     """A sandbox workspace on 127.0.0.1, usable as a context manager.
 
@@ -169,7 +73,7 @@ class SandboxServer:
         self.injector = FaultInjector(self.config.faults)
         self.port = port
         self.store: Store | None = None
-        self._httpd: _HttpServer | None = None
+        self._httpd: HttpServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -182,8 +86,8 @@ class SandboxServer:
         self.store = Store(self.state_dir)
         with self.store.transaction() as tx:
             foundation.bootstrap(tx)
-        self._httpd = _HttpServer(("127.0.0.1", self.port), _Handler)
-        self._httpd.sandbox = self
+        self._httpd = HttpServer(("127.0.0.1", self.port), Handler)
+        self._httpd.responder = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -226,6 +130,55 @@ class SandboxServer:
     ) -> None:
         self.stop()
 
+    @property
+    def read_timeout(self) -> float:
+        return self.config.read_timeout
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.config.max_body_bytes
+
+    @property
+    def log_requests(self) -> bool:
+        return self.config.log_requests
+
+    def respond(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """The answer to one well-framed request; never raises."""
+        try:
+            result = self._serve(method, target, headers, body)
+        except ApiError as error:
+            return Reply.json(error.status, error.body(), error.headers)
+        except Exception:  # a sandbox bug must still answer, never hang the client
+            log.exception("sandbox: %s %s failed", method, target[:200])
+            return Reply.error(
+                500, "INTERNAL_ERROR", "The sandbox failed to handle this request; see its log."
+            )
+        if isinstance(result, RawReply):
+            return Reply(200, result.data, result.content_type, result.headers)
+        return Reply.json(200, result if result is not None else {})
+
+    def _serve(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> Any:
+        url = urlsplit(target)
+        path = url.path
+        if path == HOST_METADATA:
+            raise ApiError(404, "NOT_FOUND", "No host metadata in the sandbox.")
+        control = path.startswith(CONTROL_PREFIX)
+        if not control:
+            self.injector.throttle()
+        body = _json_body(raw)
+        if path == "/sandbox/faults":
+            return self.faults_route(method, body)
+        found = ROUTER.match(method, path)
+        if found is None:
+            raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
+        route, params = found
+        if not route.control and not headers.get("authorization"):
+            raise ApiError(401, "UNAUTHENTICATED", "Missing Authorization header.")
+        check_body(route.operation, body)
+        if not route.control:
+            self.injector.before(route.operation)
+        return self.dispatch(route, params, method, path, url.query, body)
+
     def dispatch(
         self,
         route: Route,
@@ -255,7 +208,7 @@ class SandboxServer:
         if method == "POST":
             try:
                 faults = self.injector.faults.updated(body)
-            except (TypeError, ValueError) as error:
+            except ValueError as error:
                 raise ApiError(400, "INVALID_PARAMETER_VALUE", str(error)) from None
             self.config.faults = faults
             self.injector.configure(faults)
@@ -264,3 +217,20 @@ class SandboxServer:
                 404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} /sandbox/faults'"
             )
         return self.injector.faults.to_doc()
+
+
+def _json_body(raw: bytes) -> Doc:
+    """The request body as a JSON object; an empty body is ``{}``."""
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "MALFORMED_REQUEST", "Request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "MALFORMED_REQUEST", "Request body must be a JSON object.")
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

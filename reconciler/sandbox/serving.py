@@ -1,8 +1,8 @@
-"""Model serving endpoints: ``/api/2.0/serving-endpoints``.
+"""Model serving endpoints: ``/api/2.0/serving-endpoints`` (the state machine and what GET
+shows are in ``serving_state``, config validation and defaults in ``serving_config``).
 
-A config change is stored as a pending config with a due time; every read first *settles* the
-endpoint: once due, the pending config becomes active (NOT_UPDATING) if every served model
-version exists and is READY, else the update fails (UPDATE_FAILED) and the old config stays.
+Like the service, there is no update path for ``description``, ``route_optimized``,
+``budget_policy_id`` or an inference table's location: they are set at creation only.
 """
 
 from __future__ import annotations
@@ -19,166 +19,13 @@ from reconciler.sandbox.api import (
     conflict,
     invalid,
     not_found,
-    public,
 )
-from reconciler.sandbox.config import SANDBOX_USER, SandboxConfig
-from reconciler.sandbox.permissions import grant_creator
-from reconciler.sandbox.store import Doc, Tx
-from reconciler.sandbox.unity_catalog import version_status
+from reconciler.sandbox.config import SANDBOX_USER
+from reconciler.sandbox.permissions import caller_level, grant_creator, require
+from reconciler.sandbox.serving_state import COLLECTION, IDS, detailed, load, settle, summary
+from reconciler.sandbox.store import Doc
 
-COLLECTION = "serving_endpoints"
-IDS = "serving_endpoint_ids"
 router = Router()
-
-_SUMMARY_KEYS = (
-    "ai_gateway",
-    "budget_policy_id",
-    "creation_timestamp",
-    "creator",
-    "description",
-    "id",
-    "last_updated_timestamp",
-    "name",
-    "tags",
-    "task",
-    "telemetry_config",
-    "usage_policy_id",
-)
-_SPEC_KEYS = ("entity_name", "entity_version", "external_model", "foundation_model", "name")
-
-
-def load(req: Request, name: str) -> Doc:
-    """The settled endpoint, or 404 as the service words it."""
-    doc = req.tx.get(COLLECTION, name)
-    if doc is None:
-        raise not_found(f"Endpoint with name '{name}' does not exist.")
-    if settle(req.tx, doc, req.now, req.config):
-        req.tx.put(COLLECTION, name, doc)
-    return doc
-
-
-def settle(tx: Tx, doc: Doc, now: float, config: SandboxConfig) -> bool:
-    """Finish a due config update. True when ``doc`` changed and must be saved."""
-    pending = doc.get("_pending")
-    if not pending or now < pending["due"]:
-        return False
-    problems = _problems(tx, pending["config"])
-    doc.pop("_pending")
-    if problems:
-        doc["_update"] = "UPDATE_FAILED"
-        doc["_update_message"] = " ".join(problems.values())
-        doc["_failed"] = dict(pending, problems=problems)
-        return True
-    doc["config"] = dict(pending["config"], config_version=pending["config_version"])
-    doc["_update"] = "NOT_UPDATING"
-    doc.pop("_update_message", None)
-    doc.pop("_failed", None)
-    if doc.get("_ready_at") is None:
-        readiness = config.delays.endpoint_ready + config.faults.slow_readiness
-        doc["_ready_at"] = pending["due"] + readiness
-    return True
-
-
-def _problems(tx: Tx, config: Doc) -> dict[str, str]:
-    """Why each served entity of ``config`` cannot deploy, by entity name."""
-    out = {}
-    for key, name_key, version_key in (
-        ("served_entities", "entity_name", "entity_version"),
-        ("served_models", "model_name", "model_version"),
-    ):
-        for entity in config.get(key, []):
-            model, version = entity.get(name_key), entity.get(version_key)
-            if not model or entity.get("foundation_model") or entity.get("external_model"):
-                continue
-            status = version_status(tx, model, version)
-            if status is None:
-                out[entity["name"]] = f"Model version {model} version {version} does not exist."
-            elif status != "READY":
-                out[entity["name"]] = (
-                    f"Model version {model} version {version} is {status}, not READY."
-                )
-    return out
-
-
-def _failed_config(failed: Doc) -> Doc:
-    """The config a failed update tried to reach, as ``pending_config`` shows it: the entities
-    that could not deploy are DEPLOYMENT_FAILED with the reason, the others were aborted."""
-    problems: dict[str, str] = failed.get("problems") or {}
-    out = dict(failed["config"])
-    for key in ("served_entities", "served_models"):
-        if key not in out:
-            continue
-        entities = []
-        for entity in out[key]:
-            message = problems.get(entity["name"])
-            state = (
-                {"deployment": "DEPLOYMENT_FAILED", "deployment_state_message": message}
-                if message
-                else {
-                    "deployment": "DEPLOYMENT_ABORTED",
-                    "deployment_state_message": "Aborted: another served entity failed.",
-                }
-            )
-            entities.append(dict(entity, state=state))
-        out[key] = entities
-    return dict(out, config_version=failed["config_version"], start_time=failed["start_time"])
-
-
-def _ready(doc: Doc, now: float) -> bool:
-    ready_at = doc.get("_ready_at")
-    return ready_at is not None and now >= ready_at
-
-
-def _with_states(config: Doc, deployment: str, message: str) -> Doc:
-    out = dict(config)
-    for key in ("served_entities", "served_models"):
-        if key in out:
-            out[key] = [
-                dict(e, state={"deployment": deployment, "deployment_state_message": message})
-                for e in out[key]
-            ]
-    return out
-
-
-def detailed(doc: Doc, now: float) -> Doc:
-    """ServingEndpointDetailed as GET answers it."""
-    out = public(doc)
-    ready = _ready(doc, now)
-    out["state"] = {"ready": "READY" if ready else "NOT_READY", "config_update": doc["_update"]}
-    if "config" in doc:
-        deployment = "DEPLOYMENT_READY" if ready else "DEPLOYMENT_CREATING"
-        out["config"] = _with_states(doc["config"], deployment, "")
-    pending = doc.get("_pending")
-    if pending:
-        cfg = _with_states(pending["config"], "DEPLOYMENT_CREATING", "Creating the container.")
-        out["pending_config"] = dict(
-            cfg, config_version=pending["config_version"], start_time=pending["start_time"]
-        )
-    elif doc["_update"] == "UPDATE_FAILED" and doc.get("_failed"):
-        # The failed config stays visible until the next update, carrying the reason.
-        out["pending_config"] = _failed_config(doc["_failed"])
-    out["permission_level"] = "CAN_MANAGE"
-    return out
-
-
-def summary(doc: Doc, now: float) -> Doc:
-    """The list item: no traffic, no workload or scaling fields."""
-    full = detailed(doc, now)
-    out = {k: full[k] for k in _SUMMARY_KEYS if k in full}
-    out["state"] = full["state"]
-    if "config" in full:
-        cfg: Doc = {
-            "served_entities": [
-                {k: e[k] for k in _SPEC_KEYS if k in e} for e in full["config"]["served_entities"]
-            ]
-        }
-        if "served_models" in full["config"]:
-            cfg["served_models"] = [
-                {k: m[k] for k in ("model_name", "model_version", "name") if k in m}
-                for m in full["config"]["served_models"]
-            ]
-        out["config"] = cfg
-    return out
 
 
 def _stamp(config: Doc, now_ms: int) -> Doc:
@@ -217,6 +64,21 @@ def _check_not_foundation(doc: Doc) -> None:
         raise invalid(f"Endpoint {doc['name']} is a pay-per-token endpoint; its config is fixed.")
 
 
+def _level(req: Request, doc: Doc) -> str | None:
+    if doc.get("_foundation"):
+        return "CAN_QUERY" if not req.config.caller_is_admin else "CAN_MANAGE"
+    return caller_level(req, "serving-endpoints", doc["id"])
+
+
+def _loaded(req: Request, *, manage: bool) -> Doc:
+    """The endpoint named in the path, if the caller may view (or manage) it."""
+    doc = load(req, req.params["name"])
+    if not doc.get("_foundation"):
+        what = f"serving endpoint {doc['name']}"
+        require(req, "serving-endpoints", doc["id"], what, manage=manage)
+    return doc
+
+
 def _tag_map(value: Any) -> dict[str, str | None]:
     if value is None:
         return {}
@@ -234,10 +96,9 @@ def _tags_list(tags: dict[str, str | None]) -> list[Doc]:
     return [{"key": k, **({"value": v} if v is not None else {})} for k, v in sorted(tags.items())]
 
 
-def _telemetry(value: Any) -> Doc:
-    cfg = dict(value) if isinstance(value, dict) else {}
-    cfg.pop("table_names", None)
-    return cfg
+def _current_config(doc: Doc) -> Doc:
+    pending = doc.get("_pending")
+    return dict(pending["config"]) if pending else dict(doc.get("config") or {})
 
 
 @router.add("POST", "/api/2.0/serving-endpoints", "serving_endpoints.create")
@@ -251,6 +112,7 @@ def create(req: Request) -> Doc:
     if req.tx.get(COLLECTION, name) is not None:
         raise already_exists(f"Serving endpoint with name {name} already exists")
     body = req.body
+    route_optimized = bool(body.get("route_optimized"))
     doc: Doc = {
         "name": name,
         "id": uuid.uuid4().hex,
@@ -258,17 +120,28 @@ def create(req: Request) -> Doc:
         "creation_timestamp": req.now_ms,
         "last_updated_timestamp": req.now_ms,
         "tags": _tags_list(_tag_map(body.get("tags"))),
+        "route_optimized": route_optimized,
         "_update": "NOT_UPDATING",
         "_ready_at": None,
     }
-    for key in ("description", "budget_policy_id", "route_optimized", "email_notifications"):
+    for key in ("description", "email_notifications"):
         if body.get(key) is not None:
             doc[key] = body[key]
+    # Kept, never returned: GET shows the effective policy, maybe the workspace's default.
+    policy = req.str_field("budget_policy_id") or None
+    if policy is not None:
+        doc["_budget_policy_id"] = policy
+    effective = policy or req.config.workspace_budget_policy_id
+    if effective:
+        doc["effective_budget_policy_id"] = effective
     if body.get("ai_gateway") is not None:
         doc["ai_gateway"] = sc.ai_gateway(body["ai_gateway"])
-    if body.get("telemetry_config") is not None:
-        doc["telemetry_config"] = _telemetry(body["telemetry_config"])
-    if body.get("route_optimized"):
+    telemetry = sc.telemetry(body.get("telemetry_config"))
+    if telemetry is None and req.config.workspace_telemetry_profile_id:
+        telemetry = {"telemetry_profile_id": req.config.workspace_telemetry_profile_id}
+    if telemetry is not None:
+        doc["telemetry_config"] = telemetry
+    if route_optimized:
         doc["endpoint_url"] = f"{req.base_url}/serving-endpoints/{name}/invocations"
     if body.get("config") is not None:
         config = body["config"]
@@ -293,12 +166,13 @@ def list_endpoints(req: Request) -> Doc:
 
 @router.add("GET", "/api/2.0/serving-endpoints/{name}", "serving_endpoints.get")
 def get(req: Request) -> Doc:
-    return detailed(load(req, req.params["name"]), req.now)
+    doc = _loaded(req, manage=False)
+    return detailed(doc, req.now, _level(req, doc))
 
 
 @router.add("DELETE", "/api/2.0/serving-endpoints/{name}", "serving_endpoints.delete")
 def delete(req: Request) -> None:
-    doc = load(req, req.params["name"])
+    doc = _loaded(req, manage=True)
     if doc.get("_foundation"):
         raise ApiError(
             403, "PERMISSION_DENIED", f"Pay-per-token endpoint {doc['name']} cannot be deleted."
@@ -310,19 +184,21 @@ def delete(req: Request) -> None:
 
 @router.add("PUT", "/api/2.0/serving-endpoints/{name}/config", "serving_endpoints.update_config")
 def update_config(req: Request) -> Doc:
-    doc = load(req, req.params["name"])
+    doc = _loaded(req, manage=True)
     _check_not_foundation(doc)
     _check_not_updating(doc, "config")
-    _start_update(req, doc, sc.core_config(req.body))
+    config = sc.core_config(req.body)
+    sc.keep_auto_capture(_current_config(doc), config, doc["name"])
+    _start_update(req, doc, config)
     req.tx.put(COLLECTION, doc["name"], doc)
-    return detailed(doc, req.now)
+    return detailed(doc, req.now, _level(req, doc))
 
 
 @router.add(
     "PUT", "/api/2.0/serving-endpoints/{name}/ai-gateway", "serving_endpoints.put_ai_gateway"
 )
 def put_ai_gateway(req: Request) -> Doc:
-    doc = load(req, req.params["name"])
+    doc = _loaded(req, manage=True)
     gateway = sc.ai_gateway(req.body)
     if gateway:
         doc["ai_gateway"] = gateway
@@ -335,7 +211,7 @@ def put_ai_gateway(req: Request) -> Doc:
 
 @router.add("PATCH", "/api/2.0/serving-endpoints/{name}/tags", "serving_endpoints.patch")
 def patch_tags(req: Request) -> Doc:
-    doc = load(req, req.params["name"])
+    doc = _loaded(req, manage=True)
     tags = _tag_map(doc.get("tags"))
     deletes = req.body.get("delete_tags") or []
     if not isinstance(deletes, list):
@@ -350,7 +226,7 @@ def patch_tags(req: Request) -> Doc:
 
 @router.add("PUT", "/api/2.0/serving-endpoints/{name}/rate-limits", "serving_endpoints.put")
 def put_rate_limits(req: Request) -> Doc:
-    load(req, req.params["name"])
+    _loaded(req, manage=True)
     limits = req.body.get("rate_limits") or []
     return {"rate_limits": limits}
 
@@ -361,7 +237,7 @@ def put_rate_limits(req: Request) -> Doc:
     "serving_endpoints.update_notifications",
 )
 def update_notifications(req: Request) -> Doc:
-    doc = load(req, req.params["name"])
+    doc = _loaded(req, manage=True)
     notifications = req.body.get("email_notifications")
     if notifications:
         doc["email_notifications"] = notifications
@@ -377,14 +253,15 @@ def update_notifications(req: Request) -> Doc:
     "serving_endpoints.patch_telemetry_config",
 )
 def patch_telemetry(req: Request) -> Doc:
-    doc = load(req, req.params["name"])
+    doc = _loaded(req, manage=True)
     _check_not_updating(doc, "telemetry configuration")
-    if req.body.get("telemetry_config") is not None:
-        doc["telemetry_config"] = _telemetry(req.body["telemetry_config"])
+    telemetry = sc.telemetry(req.body.get("telemetry_config"))
+    if telemetry is not None:
+        doc["telemetry_config"] = telemetry
     else:
         doc.pop("telemetry_config", None)
     req.tx.put(COLLECTION, doc["name"], doc)
-    return detailed(doc, req.now)
+    return detailed(doc, req.now, _level(req, doc))
 
 
 @router.add(
@@ -393,7 +270,7 @@ def patch_telemetry(req: Request) -> Doc:
     "serving_endpoints.logs",
 )
 def logs(req: Request) -> Doc:
-    doc = load(req, req.params["name"])
+    doc = _loaded(req, manage=False)
     if req.params["kind"] not in ("logs", "build-logs"):
         raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for 'GET {req.path}'")
     names = [e["name"] for e in doc.get("config", {}).get("served_entities", [])]

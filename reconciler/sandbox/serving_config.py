@@ -1,12 +1,15 @@
 """Validation and server-side defaults of serving endpoint configs and AI Gateway objects.
 
 What the service fills in is filled in here too (entity names, workload type, the default
-100% route), so a client that diffs against GET meets the same defaults it would in a workspace.
+100% route, ``auto_capture_config.enabled``, a telemetry profile), and what it never returns
+is dropped here (``burst_scaling_enabled``, ``*_plaintext`` credentials, telemetry
+``table_names``), so a client that diffs against GET meets what it would in a workspace.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from reconciler.sandbox.api import invalid
@@ -36,6 +39,7 @@ AI_GATEWAY_KEYS = {
     "usage_tracking_config",
 }
 _CONCURRENCY = ("min_provisioned_concurrency", "max_provisioned_concurrency")
+AUTO_CAPTURE_LOCATION = ("catalog_name", "schema_name", "table_name_prefix")
 _NOT_ECHOED = ("burst_scaling_enabled",)
 
 
@@ -178,7 +182,45 @@ def core_config(raw: Doc) -> Doc:
     if routes:
         config["traffic_config"] = {"routes": routes}
     if raw.get("auto_capture_config") is not None:
-        config["auto_capture_config"] = _obj(raw["auto_capture_config"], "auto_capture_config")
+        capture = _obj(raw["auto_capture_config"], "auto_capture_config")
+        capture.setdefault("enabled", True)
+        config["auto_capture_config"] = capture
+    return config
+
+
+def keep_auto_capture(current: Doc, new: Doc, endpoint: str) -> None:
+    """An update keeps the inference table it does not mention; its location never changes
+    (there is no update path: the endpoint must be re-created)."""
+    old = current.get("auto_capture_config")
+    if old is None:
+        return
+    capture = new.get("auto_capture_config")
+    if capture is None:
+        new["auto_capture_config"] = old
+        return
+    changed = [k for k in AUTO_CAPTURE_LOCATION if capture.get(k) != old.get(k)]
+    if changed:
+        raise invalid(
+            f"Endpoint {endpoint}: the inference table's {', '.join(changed)} cannot be changed"
+            " after creation. Re-create the endpoint to write to another table."
+        )
+
+
+def telemetry(raw: Any) -> Doc | None:
+    """The telemetry config as the service keeps it. ``table_names`` is input only: it
+    provisions a telemetry profile, which GET shows as ``telemetry_profile_id``."""
+    if raw is None:
+        return None
+    config = _obj(raw, "telemetry_config")
+    names = config.pop("table_names", None)
+    if names is not None:
+        names = _obj(names, "telemetry_config.table_names")
+        if not config.get("telemetry_profile_id"):
+            config["telemetry_profile_id"] = str(uuid.uuid4())
+        inference = config.get("inference_table_config")
+        logs = names.get("logs_table")
+        if isinstance(inference, dict) and logs and not inference.get("name"):
+            config["inference_table_config"] = dict(inference, name=f"{logs}_payload")
     return config
 
 

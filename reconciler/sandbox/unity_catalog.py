@@ -1,6 +1,8 @@
 """Unity Catalog registered models, versions and aliases: ``/api/2.1/unity-catalog/models``.
 
-Like Unity Catalog, names are case-insensitive and stored lower-case. Versions are created the
+Like Unity Catalog, names are case-insensitive and stored lower-case; the backend fills
+``owner``, ``full_name``, ``metastore_id``, ``storage_location`` and the audit fields, and
+``storage_location`` never changes after creation. Versions are created the
 way MLflow's native UC client does it: ``POST .../models/versions`` (PENDING_REGISTRATION), then
 ``PATCH .../versions/{v}/finalize`` (READY).
 """
@@ -180,7 +182,14 @@ def get_model(req: Request) -> Doc:
 
 @router.add("PATCH", "/api/2.1/unity-catalog/models/{full_name}", "registered_models.update")
 def update_model(req: Request) -> Doc:
+    """Only the name, owner and comment change; the storage location is fixed at creation."""
     doc = load_model(req, req.params["full_name"])
+    location = req.str_field("storage_location")
+    if location is not None and location != doc["storage_location"]:
+        raise invalid(
+            f"The storage location of registered model {doc['full_name']} cannot be changed"
+            " after creation."
+        )
     if "comment" in req.body:
         doc["comment"] = req.str_field("comment")
         if doc["comment"] is None:

@@ -1,9 +1,16 @@
 """Vector Search indexes: ``/api/2.0/vector-search/indexes``.
 
 An index becomes ready ``delay`` after its endpoint is ONLINE (and is OFFLINE while its
-endpoint is stopped or gone). A deleted index name stays "pending deletion" for a moment:
-creating it again is a 409 RESOURCE_CONFLICT until then. There is no update call: the spec is
-immutable, as in the service.
+endpoint is stopped or gone). There is no update call: the spec is immutable, as in the
+service. What the service does on real workspaces, this does too:
+
+* Deletion is two-phase: right after DELETE the index is gone from GET (404), but for
+  ``Delays.index_deletion`` (+ ``Faults.slow_deletion``) seconds a create of the same name is a
+  400 INVALID_PARAMETER_VALUE "Index <name> is currently pending deletion. ...".
+* ``direct_access_index_spec.schema_json`` is rewritten on create: Spark type names
+  (``integer`` -> ``int``, ``long`` -> ``bigint``, ..., also inside ``array<...>``), columns in
+  sorted key order.
+* ``index_subtype`` is HYBRID when omitted.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ from reconciler.sandbox.api import (
     Request,
     Router,
     already_exists,
-    conflict,
     invalid,
     invalid_state,
     not_found,
@@ -83,15 +89,22 @@ def _load_index(req: Request, name: str) -> Doc:
     return doc
 
 
+def spark_type(name: str) -> str:
+    """A column type as Unity Catalog stores it (``array<long>`` -> ``array<bigint>``)."""
+    if name.startswith("array<") and name.endswith(">"):
+        return f"array<{spark_type(name[len('array<') : -1])}>"
+    return SPARK_TYPES.get(name, name)
+
+
 def _schema_json(value: Any) -> str:
     try:
         schema = json.loads(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise invalid("direct_access_index_spec.schema_json must be a JSON object.") from None
-    if not isinstance(schema, dict):
-        raise invalid("direct_access_index_spec.schema_json must be a JSON object.")
-    normal = {k: SPARK_TYPES.get(str(v), str(v)) for k, v in sorted(schema.items())}
-    return json.dumps(normal)
+    if not isinstance(schema, dict) or not all(isinstance(v, str) for v in schema.values()):
+        raise invalid("direct_access_index_spec.schema_json must be a JSON object of column types.")
+    normal = {k: spark_type(v) for k, v in sorted(schema.items())}
+    return json.dumps(normal, separators=(",", ":"))
 
 
 def _spec(req: Request, index_type: str | None) -> tuple[str, Doc]:
@@ -129,18 +142,19 @@ def create_index(req: Request) -> Doc:
             "Invalid index name. Must specify the full index name <catalog>.<schema>.<table>."
             " Only alphanumerics and underscores are allowed."
         )
+    if req.tx.get(INDEXES, name) is not None:
+        raise already_exists(f"Vector search index with name {name} already exists")
+    deleting = req.tx.get(DELETING, name)
+    if deleting is not None and req.now < float(deleting["until"]):
+        raise invalid(
+            f"Index {name} is currently pending deletion. Operations on the index are not"
+            " permitted while the index is being deleted."
+        )
     endpoint = load_endpoint(req, req.str_field("endpoint_name", required=True) or "")
     primary_key = req.str_field("primary_key", required=True)
     subtype = req.str_field("index_subtype") or "HYBRID"
     if subtype not in SUBTYPES:
         raise invalid(f"Invalid index_subtype {subtype!r}; use HYBRID or FULL_TEXT.")
-    deleting = req.tx.get(DELETING, name)
-    if deleting is not None and req.now < float(deleting["until"]):
-        raise conflict(
-            f"Vector search index {name} is pending deletion. Retry after the deletion completes."
-        )
-    if req.tx.get(INDEXES, name) is not None:
-        raise already_exists(f"Vector search index with name {name} already exists")
     index_type = req.str_field("index_type", required=True)
     spec_key, spec = _spec(req, index_type)
     doc: Doc = {
@@ -196,7 +210,7 @@ def get_index(req: Request) -> Doc:
 def delete_index(req: Request) -> None:
     doc = _load_index(req, req.params["name"])
     req.tx.delete(INDEXES, doc["name"])
-    until = req.now + req.config.delays.index_deletion
+    until = req.now + req.config.delays.index_deletion + req.config.faults.slow_deletion
     req.tx.put(DELETING, doc["name"], {"until": until})
 
 

@@ -2,6 +2,9 @@
 
 States are computed from timestamps on read: an endpoint is PROVISIONING until
 ``created + delay``, then ONLINE; ``stop`` makes it STOPPED and ``start`` STARTING, then ONLINE.
+As in the service, GET returns ``effective_budget_policy_id`` (the policy set, else the
+workspace's default), never the ``budget_policy_id`` that was set, and ``endpoint_type``
+cannot change; ``target_qps`` (PATCH), the budget policy and custom tags can.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def index_counts(req: Request) -> dict[str, int]:
 
 def endpoint_info(req: Request, doc: Doc, counts: dict[str, int] | None = None) -> Doc:
     out = public(doc)
+    out.pop("budget_policy_id", None)  # never returned (state written by older sandboxes)
     ready_at = online_at(doc)
     if ready_at is None:
         status = {"state": "STOPPED", "message": "Endpoint is stopped."}
@@ -64,6 +68,20 @@ def load_endpoint(req: Request, name: str) -> Doc:
     if doc is None:
         raise not_found(f"Vector search endpoint {name} not found")
     return doc
+
+
+def _set_budget_policy(req: Request, doc: Doc, policy: str | None) -> None:
+    """Keep the requested policy (never returned) and what is in effect (the workspace's
+    default when none is set)."""
+    doc.pop("budget_policy_id", None)
+    doc.pop("_budget_policy_id", None)
+    if policy:
+        doc["_budget_policy_id"] = policy
+    effective = policy or req.config.workspace_budget_policy_id
+    if effective:
+        doc["effective_budget_policy_id"] = effective
+    else:
+        doc.pop("effective_budget_policy_id", None)
 
 
 def _tags(value: Any) -> list[Doc]:
@@ -103,9 +121,7 @@ def create_endpoint(req: Request) -> Doc:
         "custom_tags": [],
         "_online_at": req.now + delay,
     }
-    if (policy := req.str_field("budget_policy_id")) is not None:
-        doc["budget_policy_id"] = policy
-        doc["effective_budget_policy_id"] = policy
+    _set_budget_policy(req, doc, req.str_field("budget_policy_id"))
     if (usage := req.str_field("usage_policy_id")) is not None:
         doc["usage_policy_id"] = usage
     if req.body.get("target_qps") is not None:
@@ -150,6 +166,12 @@ def delete_endpoint(req: Request) -> None:
 )
 def patch_endpoint(req: Request) -> Doc:
     doc = load_endpoint(req, req.params["name"])
+    wanted_type = req.str_field("endpoint_type")
+    if wanted_type is not None and wanted_type != doc["endpoint_type"]:
+        raise invalid(
+            f"Endpoint {doc['name']}: endpoint_type cannot be changed (it is"
+            f" {doc['endpoint_type']}). Create a new endpoint of type {wanted_type}."
+        )
     qps = req.body.get("target_qps")
     if qps is not None:
         if not isinstance(qps, int) or qps < 0:
@@ -180,14 +202,14 @@ def update_tags(req: Request) -> Doc:
 )
 def update_budget_policy(req: Request) -> Doc:
     doc = load_endpoint(req, req.params["name"])
-    policy = req.str_field("budget_policy_id")
-    if policy:
-        doc["budget_policy_id"] = doc["effective_budget_policy_id"] = policy
-    else:
-        doc.pop("budget_policy_id", None)
-        doc.pop("effective_budget_policy_id", None)
+    _set_budget_policy(req, doc, req.str_field("budget_policy_id"))
+    doc["last_updated_timestamp"] = req.now_ms
     req.tx.put(ENDPOINTS, doc["name"], doc)
-    out: Doc = {k: doc[k] for k in ("budget_policy_id", "effective_budget_policy_id") if k in doc}
+    out: Doc = {}
+    if doc.get("_budget_policy_id"):
+        out["budget_policy_id"] = doc["_budget_policy_id"]
+    if doc.get("effective_budget_policy_id"):
+        out["effective_budget_policy_id"] = doc["effective_budget_policy_id"]
     return out
 
 

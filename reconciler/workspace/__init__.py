@@ -36,11 +36,18 @@ def open_workspace(project: Project, target_name: str) -> Iterator[Workspace]:
 
 def _open(project: Project, name: str, target: Target) -> Workspace:
     if target.type is TargetType.SANDBOX:
-        from reconciler.sandbox import SandboxServer
+        from reconciler.sandbox import SandboxConfig, SandboxServer
         from reconciler.workspace.client import sandbox_client
         from reconciler.workspace.databricks import DatabricksWorkspace
 
-        server = SandboxServer(sandbox_state_dir(project, target))
+        config = SandboxConfig()
+        config.faults.rate_limit = target.rate_limit
+        config.faults.latency_ms = target.latency_ms or 0.0
+        try:
+            config = config.with_env()  # RECONCILER_SANDBOX_* win over the project file
+        except ValueError as exc:
+            raise WorkspaceError(f"target {name!r}: {exc}") from None
+        server = SandboxServer(sandbox_state_dir(project, target), config=config)
         try:
             server.start()
         except OSError as exc:

@@ -80,3 +80,51 @@ def test_serve_prints_its_url_and_serves_with_the_given_faults(
     assert isinstance(faults, dict)
     assert (faults["latency_ms"], faults["seed"]) == (1, 5)
     assert faults["fail_operations"] == {"serving_endpoints.create": {"status": 503, "times": 1}}
+
+
+def test_serve_takes_the_rate_limit_and_workspace_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, object] = {}
+
+    def serve_briefly(self: SandboxServer) -> None:
+        sdk = workspace_client(self.url)
+        seen["faults"] = sdk.api_client.do("GET", "/sandbox/faults")
+        sdk.api_client.do(
+            "POST",
+            "/api/2.0/vector-search/endpoints",
+            body={"name": "vs", "endpoint_type": "STANDARD"},
+        )
+        seen["vs"] = sdk.api_client.do("GET", "/api/2.0/vector-search/endpoints/vs")
+        seen["config"] = self.config
+        self.stop()
+
+    monkeypatch.setattr(SandboxServer, "serve_forever", serve_briefly)
+    run(
+        "sandbox", "serve", "--port", "0", "--state", str(tmp_path / "s"), "--quiet",
+        "--rate-limit", "50", "--pending-deletion", "2.5", "--budget-policy", "bp-ws",
+        "--not-admin",
+    )  # fmt: skip
+    faults, vs, config = seen["faults"], seen["vs"], seen["config"]
+    assert isinstance(faults, dict) and faults["rate_limit"] == 50
+    assert isinstance(vs, dict) and vs["effective_budget_policy_id"] == "bp-ws"
+    assert isinstance(config, SandboxConfig)
+    assert config.delays.index_deletion == 2.5 and config.caller_is_admin is False
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--rate-limit", "0"],
+        ["--rate-limit", "-5"],
+        ["--fault-rate", "1.5"],
+        ["--latency-ms", "-1"],
+    ],
+)
+def test_serve_rejects_bad_settings_before_listening(tmp_path: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(
+        cli, ["sandbox", "serve", "--port", "0", "--state", str(tmp_path / "s"), *args]
+    )
+    assert result.exit_code != 0
+    assert "Invalid value" in result.output and args[0] in result.output
+    assert "serving the Databricks REST API" not in result.output

@@ -77,9 +77,10 @@ def test_serving_shapes(sdk: WorkspaceClient) -> None:
     assert_fields(
         ep,
         "name", "id", "creator", "creation_timestamp", "last_updated_timestamp", "description",
-        "route_optimized", "endpoint_url", "budget_policy_id", "tags", "ai_gateway",
+        "route_optimized", "endpoint_url", "tags", "ai_gateway",
         "permission_level", "state", "config",
     )  # fmt: skip
+    assert ep.budget_policy_id is None  # accepted on create, never returned (see recorded)
     assert ep.permission_level is ServingEndpointDetailedPermissionLevel.CAN_MANAGE
     assert ep.state is not None
     assert ep.state.config_update is EndpointStateConfigUpdate.NOT_UPDATING
@@ -100,7 +101,7 @@ def test_serving_shapes(sdk: WorkspaceClient) -> None:
     assert_fields(
         item,
         "name", "id", "creator", "creation_timestamp", "last_updated_timestamp", "state",
-        "tags", "ai_gateway", "description", "budget_policy_id", "config",
+        "tags", "ai_gateway", "description", "config",
     )  # fmt: skip
     (fm,) = [e for e in sdk.serving_endpoints.list() if e.name == "databricks-gte-large-en"]
     assert fm.task == "llm/v1/embeddings" and fm.config is not None
@@ -156,9 +157,10 @@ def test_vector_search_shapes(sdk: WorkspaceClient) -> None:
     assert_fields(
         ep,
         "name", "id", "endpoint_type", "endpoint_status", "num_indexes", "creator",
-        "creation_timestamp", "last_updated_timestamp", "last_updated_user", "budget_policy_id",
+        "creation_timestamp", "last_updated_timestamp", "last_updated_user",
         "effective_budget_policy_id", "scaling_info",
     )  # fmt: skip
+    assert ep.budget_policy_id is None  # only the effective one is returned
     assert ep.endpoint_status is not None
     assert_fields(ep.endpoint_status, "state", "message")
 
