@@ -21,10 +21,10 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.apply.context import NullProgress, ProgressSink
 from reconciler.apply.run import ApplyRequest, ApplyRun, run_apply
-from reconciler.apply.settings import DEFAULT_PARALLELISM, ApplySettings
 from reconciler.project import load_project
+from reconciler.runtime.context import NullProgress, ProgressSink
+from reconciler.runtime.settings import DEFAULT_PARALLELISM, ApplySettings
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
 from reconciler.workspace.client import ClientSettings, sandbox_client
 

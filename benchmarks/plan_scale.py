@@ -29,9 +29,9 @@ import yaml
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
-from reconciler.logs import configure_logging
 from reconciler.plan import make_plan
 from reconciler.project import load_project
+from reconciler.runtime.logs import configure_logging
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
 from reconciler.workspace.client import sandbox_client
 from reconciler.workspace.databricks import DatabricksWorkspace

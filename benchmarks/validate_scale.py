@@ -16,9 +16,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from reconciler.logs import configure_logging
 from reconciler.manifest import load_desired_state
 from reconciler.project import load_project
+from reconciler.runtime.logs import configure_logging
 
 PROJECT = """\
 project: bench

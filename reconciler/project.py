@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reconciler.errors import Location, ManifestError
-from reconciler.resources import KindName
+from reconciler.model.errors import Location, ManifestError
+from reconciler.model.resources import KindName
 
 PROJECT_FILE = "reconciler.yaml"
 

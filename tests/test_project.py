@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ManifestError
+from reconciler.model.errors import ManifestError
 from reconciler.project import TargetType, load_project, select_target
 
 PROJECT = """\

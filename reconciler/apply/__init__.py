@@ -1,9 +1,9 @@
 """Apply: execute a plan's changes against a workspace, safely and in order."""
 
 from reconciler.apply.executor import execute, serialization_key
-from reconciler.apply.result import ApplyResult, ChangeResult, Outcome
 from reconciler.apply.safety import check_destructive
-from reconciler.apply.settings import COMMIT_TAG, DEFAULT_PARALLELISM, ApplySettings
+from reconciler.runtime.result import ApplyResult, ChangeResult, Outcome
+from reconciler.runtime.settings import COMMIT_TAG, DEFAULT_PARALLELISM, ApplySettings
 
 __all__ = [
     "COMMIT_TAG",

@@ -2,7 +2,7 @@
 
 The SDK retries 429/503 by itself for ``retry_timeout_seconds`` and then raises a builtin
 ``TimeoutError``. Reads keep the client's generous budget; for writes that loop is cut to one
-short window so that ``reconciler.apply.retry`` decides (Retry-After, busy endpoints, the
+short window so that ``reconciler.runtime.retry`` decides (Retry-After, busy endpoints, the
 change's own budget) and reports the API's own error.
 """
 

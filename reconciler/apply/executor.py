@@ -13,13 +13,13 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from reconciler.apply import context
-from reconciler.apply.context import ChangeContext, NullProgress, ProgressSink
-from reconciler.apply.result import ApplyResult, ChangeResult, Outcome, describe_error
-from reconciler.apply.settings import ApplySettings
 from reconciler.kinds.rules import rules_for
-from reconciler.plan.changes import Change, Plan
-from reconciler.workspace.base import LiveAsset, LiveState, Workspace
+from reconciler.model.changes import Change, Plan
+from reconciler.model.live import LiveAsset, LiveState, Workspace
+from reconciler.runtime import context
+from reconciler.runtime.context import ChangeContext, NullProgress, ProgressSink
+from reconciler.runtime.result import ApplyResult, ChangeResult, Outcome, describe_error
+from reconciler.runtime.settings import ApplySettings
 
 MAX_THREADS = 256
 """Threads, not API concurrency: a change waiting for its endpoint holds a thread, no slot."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from reconciler.errors import ApplyError
+from reconciler.model.errors import ApplyError
 
 POLL_SECONDS = 0.2
 

@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from reconciler.apply.result import ChangeResult, Outcome
-from reconciler.plan.changes import Change
+from reconciler.model.changes import Change
+from reconciler.runtime.result import ChangeResult, Outcome
 
 MARKS = {
     Outcome.APPLIED: "[green]✓[/]",
@@ -36,7 +36,7 @@ class LineProgress:
 
     def _emit(self, event: str, change: Change, **fields: object) -> None:
         if self.json_lines:
-            # The shape of the tool's other JSON log lines (reconciler.logs): one object a line.
+            # The shape of the other JSON log lines (reconciler.runtime.logs): one object a line.
             failed = event in ("apply.failed", "apply.skipped")
             record: dict[str, object] = {
                 "event": event,

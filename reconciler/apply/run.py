@@ -9,18 +9,18 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.apply.context import ProgressSink
 from reconciler.apply.executor import execute
 from reconciler.apply.lock import FileLock
 from reconciler.apply.provenance import git_commit
-from reconciler.apply.result import ApplyResult
 from reconciler.apply.safety import check_destructive
-from reconciler.apply.settings import ApplySettings
-from reconciler.errors import ApplyError
 from reconciler.manifest.source import SourceTree
-from reconciler.plan.changes import Plan
+from reconciler.model.changes import Plan
+from reconciler.model.errors import ApplyError
+from reconciler.model.live import Workspace
 from reconciler.project import Project, Target, TargetType
-from reconciler.workspace.base import Workspace
+from reconciler.runtime.context import ProgressSink
+from reconciler.runtime.result import ApplyResult
+from reconciler.runtime.settings import ApplySettings
 
 LOCAL_POLL = {"poll_initial": 0.05, "poll_max": 0.5}
 """The sandbox settles in (milli)seconds; real workspaces in minutes (the defaults)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from reconciler.errors import ApplyError
 from reconciler.kinds.rules import rules_for
-from reconciler.plan.changes import Action, Change, Plan
+from reconciler.model.changes import Action, Change, Plan
+from reconciler.model.errors import ApplyError
 from reconciler.project import Target
 
 

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import click
 
-from reconciler.apply.context import ProgressSink
-from reconciler.apply.settings import DEFAULT_PARALLELISM, ApplySettings
 from reconciler.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -21,8 +19,10 @@ from reconciler.cli.common import (
     ref_option,
     target_option,
 )
-from reconciler.errors import ApplyError
-from reconciler.plan.changes import Plan
+from reconciler.model.changes import Plan
+from reconciler.model.errors import ApplyError
+from reconciler.runtime.context import ProgressSink
+from reconciler.runtime.settings import DEFAULT_PARALLELISM, ApplySettings
 
 
 def _show(plan: Plan) -> None:

@@ -12,8 +12,8 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from reconciler import __version__
-from reconciler.errors import ReconcilerError
-from reconciler.logs import configure_logging
+from reconciler.model.errors import ReconcilerError
+from reconciler.runtime.logs import configure_logging
 
 P = ParamSpec("P")
 R = TypeVar("R")

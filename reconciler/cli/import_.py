@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import cli, handle_errors, options, target_option
-from reconciler.errors import ManifestError
 from reconciler.importer.run import IMPORTABLE
+from reconciler.model.errors import ManifestError
 from reconciler.project import Project
 
 
@@ -55,8 +55,8 @@ def import_(
     """
     from reconciler.importer.run import import_assets
     from reconciler.importer.writer import write_files
+    from reconciler.model.resources import KindName
     from reconciler.project import display_path, load_project, select_target
-    from reconciler.resources import KindName
     from reconciler.workspace import open_workspace
 
     project = load_project(options().project_dir)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import cli, handle_errors, options, target_option
-from reconciler.errors import ReconcilerError
+from reconciler.model.errors import ReconcilerError
 from reconciler.sandbox import (
     Delays,
     SandboxConfig,

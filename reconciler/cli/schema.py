@@ -8,7 +8,7 @@ import click
 
 from reconciler import schema as schemas
 from reconciler.cli.common import cli, handle_errors
-from reconciler.errors import ReconcilerError
+from reconciler.model.errors import ReconcilerError
 
 
 @cli.command()

@@ -8,8 +8,8 @@ import click
 
 from reconciler.cli.common import cli, handle_errors, options, target_option
 from reconciler.manifest import load_desired_state
+from reconciler.model.resources import DesiredState, KindName
 from reconciler.project import load_project
-from reconciler.resources import DesiredState, KindName
 
 
 def summary(desired: DesiredState) -> str:

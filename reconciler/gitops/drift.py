@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from reconciler.plan.changes import Action, Change, Plan
+from reconciler.model.changes import Action, Change, Plan
 
 FORMAT_VERSION = "1"
 

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler import __version__
-from reconciler.errors import ReconcilerError
+from reconciler.model.errors import ReconcilerError
 
 DEFAULT_API_URL = "https://api.github.com"
 MAX_BODY = 65536

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.errors import ReconcilerError
+from reconciler.model.errors import ReconcilerError
 
 EXIT_OK = 0
 EXIT_ERROR = 1

@@ -10,8 +10,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from reconciler.errors import ReconcilerError
 from reconciler.manifest.source import match_glob
+from reconciler.model.errors import ReconcilerError
 from reconciler.project import PROJECT_FILE, Project, TargetType
 
 

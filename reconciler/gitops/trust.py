@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import ReconcilerError
 from reconciler.gitops.targets import changed_files
 from reconciler.manifest.source import match_glob
+from reconciler.model.errors import ReconcilerError
 from reconciler.project import PROJECT_FILE
 
 TOOL_PATHS = (

@@ -9,8 +9,8 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors.base import DatabricksError
 
-from reconciler.errors import WorkspaceError
-from reconciler.resources import KindName
+from reconciler.model.errors import WorkspaceError
+from reconciler.model.resources import KindName
 
 
 def _names(what: str, call: Callable[[], Iterable[Any]], attr: str) -> list[str]:

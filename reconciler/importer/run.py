@@ -10,10 +10,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.importer import shape
-from reconciler.kinds.diffing import mask_secrets
 from reconciler.kinds.manifest_file import ManifestFile
-from reconciler.resources import KindName
-from reconciler.workspace.base import LiveAsset, ReadRequest, Workspace
+from reconciler.model.live import LiveAsset, ReadRequest, Workspace
+from reconciler.model.resources import KindName
+from reconciler.model.secrets import mask_secrets
 
 IMPORTABLE = (
     KindName.REGISTERED_MODEL,

@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.kinds.serving_endpoint_rules import DEFAULT_WORKLOAD_TYPE
 from reconciler.kinds.vector_search_rules import DEFAULT_SUBTYPE
-from reconciler.resources import KindName
+from reconciler.model.resources import KindName
 
 _CONCURRENCY = ("min_provisioned_concurrency", "max_provisioned_concurrency")
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import ReconcilerError
 from reconciler.importer.run import TOP_LEVEL
-from reconciler.resources import KindName
+from reconciler.model.errors import ReconcilerError
+from reconciler.model.resources import KindName
 
 SCHEMA_LINE = "# yaml-language-server: $schema={schema}\n"
 

@@ -7,17 +7,13 @@ traffic, tags once set) the kind compares that object in full instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.plan.changes import FieldDiff
+from reconciler.model.changes import FieldDiff
 
 OWN_TAG_PREFIX = "reconciler."
 """Tags the tool writes itself (ownership, inventory, provenance): never compared."""
-
-SECRET_REF = re.compile(r"\{\{\s*secrets/[^}]*\}\}")
-SECRET_MASK = "(secret)"
 
 
 def own_tag(key: str) -> bool:
@@ -92,25 +88,6 @@ def diff_managed(
 def creation_diffs(doc: Mapping[str, Any]) -> list[FieldDiff]:
     """What a create sets, one top-level field per line."""
     return [FieldDiff(path=str(k), before=None, after=v) for k, v in doc.items()]
-
-
-def mask_secrets(value: Any) -> Any:
-    """Replace ``{{secrets/...}}`` references anywhere in a value (or free text such as a log
-    line) with ``(secret)``. The one masking function: renderers, import and logs use it."""
-    if isinstance(value, str):
-        return SECRET_REF.sub(SECRET_MASK, value)
-    if isinstance(value, Mapping):
-        return {k: mask_secrets(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask_secrets(v) for v in value]
-    return value
-
-
-def masked(diff: FieldDiff) -> FieldDiff:
-    before, after = mask_secrets(diff.before), mask_secrets(diff.after)
-    if before == diff.before and after == diff.after:
-        return diff
-    return FieldDiff(path=diff.path, before=before, after=after)
 
 
 def as_int(value: Any) -> Any:

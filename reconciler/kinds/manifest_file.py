@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from reconciler.kinds.base import Spec
 from reconciler.kinds.quota import QuotaSpec
 from reconciler.kinds.registered_model import RegisteredModelSpec
 from reconciler.kinds.serving_endpoint import ServingEndpointSpec
 from reconciler.kinds.vector_search import VectorIndexSpec, VectorSearchEndpointSpec
+from reconciler.model.spec import Spec
 
 
 class ManifestFile(Spec):

@@ -7,7 +7,8 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.base import ENDPOINT_NAME, FieldError, Spec
+from reconciler.kinds.base import ENDPOINT_NAME
+from reconciler.model.spec import FieldError, Spec
 
 MAX_RATE_LIMITS = 20
 MAX_GROUP_RATE_LIMITS = 5

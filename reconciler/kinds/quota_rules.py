@@ -12,8 +12,8 @@ from typing import Any
 
 from reconciler.kinds.diffing import field_diff
 from reconciler.kinds.rules import DesiredContext, KindRules, register
-from reconciler.plan.changes import FieldDiff
-from reconciler.resources import KindName, Resource, address_of
+from reconciler.model.changes import FieldDiff
+from reconciler.model.resources import KindName, Resource, address_of
 
 DEFAULT_KEY = "endpoint"
 _AMOUNTS = (("calls", "calls_per_minute"), ("tokens", "tokens_per_minute"))

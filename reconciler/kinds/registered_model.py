@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from reconciler.kinds.base import FieldError, Spec, check_alias_name, check_uc_name
+from reconciler.kinds.base import check_alias_name, check_uc_name
+from reconciler.model.spec import FieldError, Spec
 
 
 class AliasEntry(Spec):

@@ -8,9 +8,9 @@ from typing import Any
 from reconciler.kinds.diffing import as_int, diff_tags, tags_to_dict
 from reconciler.kinds.registered_model import ModelAliasSpec
 from reconciler.kinds.rules import DesiredContext, KindRules, register
-from reconciler.plan.changes import FieldDiff
-from reconciler.resources import KindName, Resource, address_of
-from reconciler.workspace.base import ExtraRead
+from reconciler.model.changes import FieldDiff
+from reconciler.model.live import ExtraRead
+from reconciler.model.resources import KindName, Resource, address_of
 
 
 class RegisteredModelRules(KindRules):

@@ -12,9 +12,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence, Set
 from typing import Any, ClassVar, Protocol
 
-from reconciler.plan.changes import FieldDiff
-from reconciler.resources import KindName, Resource
-from reconciler.workspace.base import ExtraRead
+from reconciler.model.changes import FieldDiff
+from reconciler.model.live import ExtraRead
+from reconciler.model.resources import KindName, Resource
 
 
 class DesiredContext(Protocol):

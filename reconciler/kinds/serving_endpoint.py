@@ -7,7 +7,9 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.base import ENDPOINT_NAME, FieldError, Spec, check_alias_name
+from reconciler.kinds.base import ENDPOINT_NAME, check_alias_name
+from reconciler.model.secrets import SECRET_MASK
+from reconciler.model.spec import FieldError, Spec
 
 MAX_SERVED_ENTITIES = 10
 
@@ -49,7 +51,7 @@ class ServedEntitySpec(Spec):
     @model_validator(mode="after")
     def _check(self) -> Self:
         for var, value in (self.environment_vars or {}).items():
-            if "(secret)" in value:  # reconciler.kinds.diffing.SECRET_MASK, as import writes it
+            if SECRET_MASK in value:  # as import writes it
                 raise FieldError(
                     f"served entity {self.name!r}: environment variable {var} holds the"
                     " '(secret)' placeholder written by import; put the secret reference back",

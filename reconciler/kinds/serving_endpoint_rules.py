@@ -13,9 +13,9 @@ from typing import Any
 from reconciler.kinds.diffing import as_int, diff_managed, diff_tags, field_diff, tags_to_dict
 from reconciler.kinds.rules import DesiredContext, KindRules, register
 from reconciler.kinds.serving_endpoint import ServingEndpointSpec
-from reconciler.plan.changes import FieldDiff
-from reconciler.resources import KindName, Resource, address_of
-from reconciler.workspace.base import ExtraRead
+from reconciler.model.changes import FieldDiff
+from reconciler.model.live import ExtraRead
+from reconciler.model.resources import KindName, Resource, address_of
 
 DEFAULT_WORKLOAD_TYPE = "CPU"
 _UPDATE_ENDED_BADLY = ("UPDATE_FAILED", "UPDATE_CANCELED")

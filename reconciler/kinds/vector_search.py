@@ -7,7 +7,8 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.base import ENDPOINT_NAME, FieldError, Spec, check_uc_name
+from reconciler.kinds.base import ENDPOINT_NAME, check_uc_name
+from reconciler.model.spec import FieldError, Spec
 
 DIRECT_ACCESS_TYPES = frozenset(
     {

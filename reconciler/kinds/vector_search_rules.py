@@ -14,8 +14,8 @@ from typing import Any
 from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, tags_to_dict
 from reconciler.kinds.rules import DesiredContext, KindRules, register
 from reconciler.kinds.vector_search import VectorSearchEndpointSpec
-from reconciler.plan.changes import FieldDiff
-from reconciler.resources import KindName, Resource, address_of
+from reconciler.model.changes import FieldDiff
+from reconciler.model.resources import KindName, Resource, address_of
 
 DEFAULT_SUBTYPE = "HYBRID"
 _SPARK_TYPES = {"integer": "int", "long": "bigint", "short": "smallint", "byte": "tinyint"}

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.errors import Location, ManifestError
-from reconciler.kinds.base import UC_NAME, Spec
+from reconciler.kinds.base import UC_NAME
 from reconciler.kinds.registered_model import ModelAliasSpec, RegisteredModelSpec
 from reconciler.manifest.document import PathKey
+from reconciler.model.errors import Location, ManifestError
+from reconciler.model.resources import DesiredState, KindName, Resource
+from reconciler.model.spec import Spec
 from reconciler.project import Project, TargetType
-from reconciler.resources import DesiredState, KindName, Resource
 
 if TYPE_CHECKING:
     from reconciler.manifest.loader import LoadedFile

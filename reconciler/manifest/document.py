@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import Location, ManifestError
+from reconciler.model.errors import Location, ManifestError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64

@@ -11,8 +11,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from reconciler.errors import ManifestError
 from reconciler.manifest.source import match_globs
+from reconciler.model.errors import ManifestError
 
 
 def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.errors import Location, ManifestError
+from reconciler.model.errors import Location, ManifestError
 
 _REF = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _VAR = re.compile(r"^var\.([A-Za-z_][A-Za-z0-9_]*)$")

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import structlog
 
-from reconciler.errors import Location, ManifestError
 from reconciler.kinds.manifest_file import ManifestFile
 from reconciler.manifest.document import Positions, load_yaml
 from reconciler.manifest.interpolate import Interpolator
 from reconciler.manifest.source import FileSystemSource, SourceTree, describe
 from reconciler.manifest.validate import validate_model
+from reconciler.model.errors import Location, ManifestError
+from reconciler.model.resources import DesiredState
 from reconciler.project import Project, select_target
-from reconciler.resources import DesiredState
 
 TOP_LEVEL_KEYS = tuple(ManifestFile.model_fields)
 _log = structlog.get_logger(__name__)

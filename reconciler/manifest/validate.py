@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from reconciler.errors import Location, ManifestError
-from reconciler.kinds.base import FieldError
 from reconciler.manifest.document import PathKey, Positions
+from reconciler.model.errors import Location, ManifestError
+from reconciler.model.spec import FieldError
 
 M = TypeVar("M", bound=BaseModel)
 

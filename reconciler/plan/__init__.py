@@ -11,15 +11,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reconciler.errors import PlanError
-from reconciler.plan.changes import Plan
+from reconciler.model.changes import Plan
+from reconciler.model.errors import PlanError
+from reconciler.model.resources import DesiredState, KindName
 from reconciler.project import Project, Target
-from reconciler.resources import DesiredState, KindName
 
 if TYPE_CHECKING:
     from reconciler.manifest.source import SourceTree
+    from reconciler.model.live import LiveState, ReadRequest, Workspace
     from reconciler.plan.resolve import Collector
-    from reconciler.workspace.base import LiveState, ReadRequest, Workspace
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ def read_request(
     """Everything the planner will look at: declared assets, the aliases served entities name,
     the assets they require, the versions named, and (with prune) what this project owns."""
     from reconciler.kinds.rules import rules_for
+    from reconciler.model.live import ExtraRead, ReadRequest
     from reconciler.plan.resolve import Collector
-    from reconciler.workspace.base import ExtraRead, ReadRequest
 
     collector = Collector(desired, live)
     assets: set[str] = set(desired.resources)
@@ -112,7 +112,7 @@ def read_request(
 def read_live(workspace: Workspace, desired: DesiredState, target: Target) -> LiveState:
     """Two reads: the assets (which tell what live aliases point to), then the versions that
     only those live aliases name."""
-    from reconciler.workspace.base import LiveState, ReadRequest
+    from reconciler.model.live import LiveState, ReadRequest
 
     request, _ = read_request(desired, target, LiveState(), workspace.capabilities)
     live = workspace.read(request)

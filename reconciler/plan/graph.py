@@ -5,8 +5,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 
-from reconciler.errors import PlanError
-from reconciler.plan.changes import Action, Change
+from reconciler.model.changes import Action, Change
+from reconciler.model.errors import PlanError
 
 
 def topological_order(nodes: Iterable[str], depends_on: Mapping[str, Sequence[str]]) -> list[str]:

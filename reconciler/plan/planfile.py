@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.errors import PlanError
-from reconciler.plan.changes import FORMAT_VERSION, Plan
+from reconciler.model.changes import FORMAT_VERSION, Plan
+from reconciler.model.errors import PlanError
 from reconciler.plan.sealed import seal
 
 

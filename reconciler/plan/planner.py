@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
-from reconciler.errors import PlanError
-from reconciler.kinds.diffing import masked
 from reconciler.kinds.rules import rules_for
-from reconciler.plan.changes import Action, Change, FieldDiff, Plan, summarize
+from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
+from reconciler.model.errors import PlanError
+from reconciler.model.live import LiveAsset, LiveState
+from reconciler.model.resources import DesiredState, Resource
+from reconciler.model.secrets import masked
 from reconciler.plan.graph import order_changes
 from reconciler.plan.resolve import Resolver
 from reconciler.project import IgnoreRule, Target
-from reconciler.resources import DesiredState, Resource
-from reconciler.workspace.base import LiveAsset, LiveState
 
 
 def build_plan(desired: DesiredState, live: LiveState, target: Target) -> Plan:
@@ -87,7 +87,7 @@ def _plan_resource(
         diffs = tuple(masked(d) for d in rules.creation_diffs(doc))
         change = Change(
             address=resource.address,
-            kind=resource.kind.value,
+            kind=resource.kind,
             name=resource.name,
             action=Action.CREATE,
             diffs=diffs,
@@ -112,7 +112,7 @@ def _plan_resource(
         action, reason = Action.REPLACE, rules.replace_reason(resource.name, immutable)
     change = Change(
         address=resource.address,
-        kind=resource.kind.value,
+        kind=resource.kind,
         name=resource.name,
         action=action,
         diffs=tuple(masked(d) for d in found),
@@ -160,7 +160,7 @@ def _plan_deletes(
         changes.append(
             Change(
                 address=address,
-                kind=asset.kind.value,
+                kind=asset.kind,
                 name=asset.name,
                 action=Action.DELETE,
                 diffs=tuple(masked(FieldDiff(path=k, before=v)) for k, v in asset.doc.items()),

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Set
 
-from reconciler.errors import PlanError
 from reconciler.kinds.registered_model import ModelAliasSpec
-from reconciler.resources import DesiredState, KindName, Resource, address_of
-from reconciler.workspace.base import LiveState
+from reconciler.model.errors import PlanError
+from reconciler.model.live import LiveState
+from reconciler.model.resources import DesiredState, KindName, Resource, address_of
 
 READY = "READY"
 

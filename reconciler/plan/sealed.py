@@ -21,9 +21,9 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.errors import ApplyError
-from reconciler.kinds.diffing import SECRET_REF
-from reconciler.plan.changes import Change, Plan
+from reconciler.model.changes import Change, Plan
+from reconciler.model.errors import ApplyError
+from reconciler.model.secrets import SECRET_REF
 
 MARKER = re.compile(r"^\(secret sha256:(?P<salt>[0-9a-f]{16}):(?P<digest>[0-9a-f]{64})\)$")
 """A sealed value: ``(secret sha256:<16 hex salt>:<64 hex digest>)``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from reconciler.plan.changes import Plan
+from reconciler.model.changes import Plan
 
 
 class Format(StrEnum):

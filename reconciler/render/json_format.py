@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.kinds.diffing import mask_secrets
-from reconciler.plan.changes import Change, Plan
+from reconciler.model.changes import Change, Plan
+from reconciler.model.secrets import mask_secrets
 
 
 def change_dict(change: Change) -> dict[str, Any]:

@@ -6,7 +6,7 @@ a note saying how many and where to see the full plan.
 
 from __future__ import annotations
 
-from reconciler.plan.changes import Action, Change, Plan
+from reconciler.model.changes import Action, Change, Plan
 from reconciler.render.values import MARKERS, fmt_value, split_destructive, summary_line
 
 LIMIT = 65_536

@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from reconciler.plan.changes import Action, Change, Plan
+from reconciler.model.changes import Action, Change, Plan
 from reconciler.render.values import (
     MARKERS,
     NONE,

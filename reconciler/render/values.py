@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler.kinds.diffing import mask_secrets
-from reconciler.plan.changes import Action, Change, Plan
-from reconciler.resources import KindName
+from reconciler.model.changes import Action, Change, Plan
+from reconciler.model.resources import KindName
+from reconciler.model.secrets import mask_secrets
 
 MARKERS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-"}
 NONE = "(none)"

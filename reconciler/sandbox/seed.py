@@ -10,8 +10,8 @@ from pathlib import Path
 
 from reconciler.kinds.registered_model import ModelAliasSpec
 from reconciler.kinds.serving_endpoint import ServingEndpointSpec
+from reconciler.model.resources import DesiredState, KindName
 from reconciler.project import Project, Target, TargetType
-from reconciler.resources import DesiredState, KindName
 
 SANDBOX_STATE = Path(".reconciler") / "sandbox"
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reconciler.errors import WorkspaceError
+from reconciler.model.errors import WorkspaceError
+from reconciler.model.live import Workspace
 from reconciler.project import Project, Target, TargetType
-from reconciler.workspace.base import Workspace
 
 SANDBOX_STATE = Path(".reconciler") / "sandbox"
 

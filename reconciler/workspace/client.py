@@ -18,7 +18,7 @@ import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 
-from reconciler.errors import WorkspaceError
+from reconciler.model.errors import WorkspaceError
 from reconciler.project import Target
 from reconciler.workspace.hosts import check_databricks_config
 

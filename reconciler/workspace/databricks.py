@@ -24,19 +24,19 @@ from databricks.sdk.errors import (
 )
 from databricks.sdk.errors.base import DatabricksError
 
-from reconciler.errors import WorkspaceError
 from reconciler.kinds.diffing import raw_tags
 from reconciler.kinds.rules import rules_for
-from reconciler.plan.changes import Change
-from reconciler.resources import KindName, address_of
-from reconciler.workspace import ownership
-from reconciler.workspace.base import (
+from reconciler.model.changes import Change
+from reconciler.model.errors import WorkspaceError
+from reconciler.model.live import (
     LiveAsset,
     LiveState,
     ReadRequest,
     VersionInfo,
     Workspace,
 )
+from reconciler.model.resources import KindName, address_of
+from reconciler.workspace import ownership
 from reconciler.workspace.client import session_of
 from reconciler.workspace.concurrency import AdaptiveLimiter, CallMeter, Pool
 

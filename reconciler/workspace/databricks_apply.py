@@ -1,7 +1,7 @@
 """The write calls of the Databricks adapter: one planned change at a time, until it settles.
 
-Every call goes through the retry policy (``reconciler.apply.retry``); every wait polls without
-holding a work slot (``reconciler.apply.waits``). Writes that merge with live state (AI Gateway,
+Every call goes through the retry policy (``reconciler.runtime.retry``); every wait polls without
+holding a work slot (``reconciler.runtime.waits``). Writes that merge with live state (AI Gateway,
 tags) re-read the asset just before writing, because an earlier change of the same plan may
 have changed it since the plan was made; writes to one endpoint never run concurrently.
 
@@ -20,16 +20,16 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, ResourceConflict
 
-from reconciler.apply import retry
-from reconciler.apply.context import current_settings
-from reconciler.apply.settings import ApplySettings
-from reconciler.apply.waits import poll_until
-from reconciler.errors import ApplyError
-from reconciler.plan.changes import Action, Change
-from reconciler.resources import KindName
+from reconciler.model.changes import Action, Change
+from reconciler.model.errors import ApplyError
+from reconciler.model.live import OWNER_TAG, LiveAsset
+from reconciler.model.resources import KindName
+from reconciler.runtime import retry
+from reconciler.runtime.context import current_settings
+from reconciler.runtime.settings import ApplySettings
+from reconciler.runtime.waits import poll_until
 from reconciler.workspace import databricks_markers as markers
 from reconciler.workspace import ownership
-from reconciler.workspace.base import OWNER_TAG, LiveAsset
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def apply_change(
         KindName.VECTOR_SEARCH_ENDPOINT: vs.apply_vector_search_endpoint,
         KindName.VECTOR_INDEX: vs.apply_vector_index,
     }
-    handler = handlers.get(KindName(change.kind))
+    handler = handlers.get(change.kind)
     if handler is None:
         raise ApplyError(f"no write calls for kind {change.kind!r}", address=change.address)
     handler(client, change, live, settings or current_settings())

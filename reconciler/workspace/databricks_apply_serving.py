@@ -16,14 +16,14 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, ResourceConflict
 
-from reconciler.apply import retry
-from reconciler.apply.settings import ApplySettings
-from reconciler.apply.waits import poll_until
-from reconciler.errors import ApplyError
-from reconciler.plan.changes import Action, Change
+from reconciler.model.changes import Action, Change
+from reconciler.model.errors import ApplyError
+from reconciler.model.live import LiveAsset
+from reconciler.runtime import retry
+from reconciler.runtime.settings import ApplySettings
+from reconciler.runtime.waits import poll_until
 from reconciler.workspace import databricks_markers as markers
 from reconciler.workspace import ownership
-from reconciler.workspace.base import LiveAsset
 from reconciler.workspace.databricks_apply import (
     desired_of,
     ignore_missing,

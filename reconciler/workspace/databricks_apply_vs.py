@@ -16,14 +16,14 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import BadRequest, NotFound, ResourceConflict
 
-from reconciler.apply import context, retry
-from reconciler.apply.context import current_settings
-from reconciler.apply.settings import ApplySettings
-from reconciler.apply.waits import poll_until
-from reconciler.errors import ApplyError
-from reconciler.plan.changes import Action, Change
+from reconciler.model.changes import Action, Change
+from reconciler.model.errors import ApplyError
+from reconciler.model.live import LiveAsset
+from reconciler.runtime import context, retry
+from reconciler.runtime.context import current_settings
+from reconciler.runtime.settings import ApplySettings
+from reconciler.runtime.waits import poll_until
 from reconciler.workspace import databricks_markers as markers
-from reconciler.workspace.base import LiveAsset
 from reconciler.workspace.databricks_apply import desired_of, ignore_missing, tag_changes, touches
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 
-from reconciler.apply import retry
+from reconciler.runtime import retry
 from reconciler.workspace import ownership
 
 MODEL_TAGS = "/api/2.0/mlflow/unity-catalog/registered-models/get"

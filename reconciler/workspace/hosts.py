@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from databricks.sdk.config import Config
 
-from reconciler.errors import WorkspaceError
+from reconciler.model.errors import WorkspaceError
 
 ALLOWED_HOSTS_ENV = "RECONCILER_ALLOWED_HOSTS"
 _DEFAULT_PORTS = {"https": 443, "http": 80}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from reconciler.workspace.base import OWNER_TAG
+from reconciler.model.live import OWNER_TAG
 
 ALIASES_TAG_PREFIX = "reconciler.aliases."
 INDEX_TAG_PREFIX = "reconciler.index."

@@ -8,13 +8,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from reconciler.apply import context
 from reconciler.apply.executor import serialization_key
-from reconciler.apply.waits import poll_until
-from reconciler.errors import WorkspaceError
-from reconciler.plan.changes import Action, Change
-from reconciler.resources import KindName
-from reconciler.workspace.base import LiveAsset, LiveState, ReadRequest, Workspace
+from reconciler.model.changes import Action, Change
+from reconciler.model.errors import WorkspaceError
+from reconciler.model.live import LiveAsset, LiveState, ReadRequest, Workspace
+from reconciler.model.resources import KindName
+from reconciler.runtime import context
+from reconciler.runtime.waits import poll_until
 
 
 @dataclass

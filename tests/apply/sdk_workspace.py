@@ -8,9 +8,9 @@ from typing import ClassVar
 from databricks.sdk import WorkspaceClient
 
 from reconciler.apply import ApplyResult, ApplySettings, execute
-from reconciler.plan.changes import Change, Plan, summarize
-from reconciler.resources import KindName
-from reconciler.workspace.base import LiveAsset, LiveState, ReadRequest, Workspace
+from reconciler.model.changes import Change, Plan, summarize
+from reconciler.model.live import LiveAsset, LiveState, ReadRequest, Workspace
+from reconciler.model.resources import KindName
 from reconciler.workspace.client import ClientSettings, sandbox_client
 from reconciler.workspace.databricks_apply import apply_change
 

@@ -11,9 +11,9 @@ import requests
 from databricks.sdk import WorkspaceClient
 
 from reconciler.apply import COMMIT_TAG
-from reconciler.plan.changes import Action, Change, FieldDiff
+from reconciler.model.changes import Action, Change, FieldDiff
+from reconciler.model.live import OWNER_TAG
 from reconciler.sandbox import SandboxConfig, SandboxServer
-from reconciler.workspace.base import OWNER_TAG
 
 from .sdk_workspace import client_for, run
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.apply import ApplySettings, Outcome, execute
-from reconciler.plan.changes import Plan, summarize
+from reconciler.model.changes import Plan, summarize
 
 from .memory_workspace import MemoryWorkspace, change
 

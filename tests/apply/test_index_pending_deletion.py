@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.plan.changes import Action, Change
+from reconciler.model.changes import Action, Change
 from reconciler.sandbox import SandboxConfig, SandboxServer
 from reconciler.sandbox import server as server_module
 from reconciler.sandbox.api import ApiError, Request

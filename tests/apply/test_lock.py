@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply.lock import FileLock, Holder
-from reconciler.errors import ApplyError
+from reconciler.model.errors import ApplyError
 
 
 def test_second_apply_is_refused_naming_the_holder(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from reconciler.apply import ApplySettings, execute
 from reconciler.apply.progress import LineProgress, LiveProgress
-from reconciler.plan.changes import Plan
+from reconciler.model.changes import Plan
 
 from .memory_workspace import MemoryWorkspace, change
 

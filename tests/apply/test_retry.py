@@ -15,8 +15,8 @@ from databricks.sdk.errors import (
     TooManyRequests,
 )
 
-from reconciler.apply import retry
-from reconciler.apply.retry import Verdict, diagnose
+from reconciler.runtime import retry
+from reconciler.runtime.retry import Verdict, diagnose
 
 
 def flaky(errors: list[BaseException]) -> Callable[[], str]:

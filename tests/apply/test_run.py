@@ -9,8 +9,8 @@ import pytest
 
 from reconciler.apply.provenance import git_commit
 from reconciler.apply.run import check_fresh
-from reconciler.errors import ApplyError
-from reconciler.plan.changes import Action, Change, Plan
+from reconciler.model.changes import Action, Change, Plan
+from reconciler.model.errors import ApplyError
 from reconciler.project import Project, Target, TargetType
 
 PROJECT = Project(project="p", targets={"dev": Target(type=TargetType.SANDBOX)})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.apply import check_destructive
-from reconciler.errors import ApplyError
-from reconciler.plan.changes import Action, Change, Plan
+from reconciler.model.changes import Action, Change, Plan
+from reconciler.model.errors import ApplyError
 from reconciler.project import Target, TargetType
 
 

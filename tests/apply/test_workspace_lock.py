@@ -9,7 +9,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 
 from reconciler.apply.workspace_lock import LOCK_DIR, WorkspaceLock
-from reconciler.errors import ApplyError
+from reconciler.model.errors import ApplyError
 from reconciler.sandbox import SandboxServer
 
 from .sdk_workspace import client_for

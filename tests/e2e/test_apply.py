@@ -18,7 +18,7 @@ from apply.e2e_helpers import (
 )
 
 from reconciler.apply.lock import FileLock
-from reconciler.workspace.base import OWNER_TAG
+from reconciler.model.live import OWNER_TAG
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ from apply.e2e_helpers import FAST_DELAYS
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply.context import NullProgress, ProgressSink
 from reconciler.apply.run import ApplyRequest, run_apply
-from reconciler.apply.settings import ApplySettings
 from reconciler.plan import make_plan
 from reconciler.project import load_project
+from reconciler.runtime.context import NullProgress, ProgressSink
+from reconciler.runtime.settings import ApplySettings
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
 from reconciler.workspace.client import ClientSettings, sandbox_client
 

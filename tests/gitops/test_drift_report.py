@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from reconciler.gitops.drift import Status, drift_from_plan, render
-from reconciler.plan.changes import Action, Change, FieldDiff, Plan, summarize
+from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
 
 
 def plan_of(*changes: Change) -> Plan:

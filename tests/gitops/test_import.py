@@ -12,7 +12,7 @@ from databricks.sdk.service.vectorsearch import EndpointType
 
 from gitops.live import MODEL, LiveProject, start
 from reconciler.importer import import_assets
-from reconciler.resources import KindName
+from reconciler.model.resources import KindName
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
 from reconciler.workspace.client import sandbox_client
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from manifest.helpers import run_cli, write_project
-from reconciler.errors import ManifestError
+from reconciler.model.errors import ManifestError
 
 
 def test_json_logs_go_to_stderr(example_project: Path) -> None:

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from reconciler.errors import Location, ManifestError
 from reconciler.manifest.document import ALIAS_BUDGET, load_yaml
 from reconciler.manifest.interpolate import Interpolator
+from reconciler.model.errors import Location, ManifestError
 
 
 def load(text: str) -> tuple[object, object]:

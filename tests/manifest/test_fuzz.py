@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.errors import ManifestError
 from reconciler.kinds.manifest_file import ManifestFile
 from reconciler.manifest.document import load_yaml
 from reconciler.manifest.interpolate import Interpolator
 from reconciler.manifest.validate import validate_model
+from reconciler.model.errors import ManifestError
 
 YAML_ALPHABET = st.sampled_from(
     [*"abcxyz019 :-[]{},&*!|>'\"#?\n\t%@`.$", "${var.c}", "${var.x}", "  ", "- ", "\x00", "é"]

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from mlflow import MlflowClient
 
-from reconciler.errors import WorkspaceError
 from reconciler.kinds.rules import rules_for
-from reconciler.plan.changes import Action, Change, FieldDiff
-from reconciler.resources import KindName, address_of
-from reconciler.workspace.base import OWNER_TAG, ReadRequest
+from reconciler.model.changes import Action, Change, FieldDiff
+from reconciler.model.errors import WorkspaceError
+from reconciler.model.live import OWNER_TAG, ReadRequest
+from reconciler.model.resources import KindName, address_of
 from reconciler.workspace.mlflow import MlflowWorkspace, resolve_uris, sqlite_path
 from reconciler.workspace.mlflow.uris import display_uri
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from mlflow import MlflowClient
 
 from reconciler.apply import execute
-from reconciler.apply.result import Outcome
 from reconciler.plan import make_plan
 from reconciler.project import load_project
+from reconciler.runtime.result import Outcome
 from reconciler.workspace.mlflow import MlflowWorkspace
 
 TRAINED, FRESH = "team.trained", "team.fresh"

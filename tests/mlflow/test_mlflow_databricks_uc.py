@@ -12,10 +12,10 @@ from collections.abc import Callable
 import pytest
 from databricks.sdk import WorkspaceClient
 
-from reconciler.plan.changes import Action, Change
-from reconciler.resources import KindName
+from reconciler.model.changes import Action, Change
+from reconciler.model.live import ReadRequest
+from reconciler.model.resources import KindName
 from reconciler.sandbox import SandboxServer
-from reconciler.workspace.base import ReadRequest
 from reconciler.workspace.mlflow import MlflowWorkspace
 
 MODEL = "main.support.intent"

@@ -10,11 +10,11 @@ import yaml
 
 from reconciler.kinds.rules import rules_for
 from reconciler.manifest import load_desired_state
-from reconciler.plan.changes import Plan
+from reconciler.model.changes import Plan
+from reconciler.model.live import LiveAsset, LiveState, VersionInfo
+from reconciler.model.resources import DesiredState, KindName, address_of
 from reconciler.plan.planner import build_plan
 from reconciler.project import Target, load_project
-from reconciler.resources import DesiredState, KindName, address_of
-from reconciler.workspace.base import LiveAsset, LiveState, VersionInfo
 
 PROJECT = "proj"
 

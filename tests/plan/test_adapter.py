@@ -9,8 +9,9 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
-from reconciler.errors import WorkspaceError
-from reconciler.resources import KindName
+from reconciler.model.errors import WorkspaceError
+from reconciler.model.live import OWNER_TAG, ReadRequest
+from reconciler.model.resources import KindName
 from reconciler.sandbox import (
     FailRule,
     Faults,
@@ -19,7 +20,6 @@ from reconciler.sandbox import (
     register_versions_up_to,
 )
 from reconciler.workspace import ownership
-from reconciler.workspace.base import OWNER_TAG, ReadRequest
 from reconciler.workspace.client import ClientSettings, sandbox_client
 from reconciler.workspace.concurrency import AdaptiveLimiter
 from reconciler.workspace.databricks import DatabricksWorkspace

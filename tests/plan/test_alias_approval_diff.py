@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.kinds.rules import rules_for
-from reconciler.resources import KindName
+from reconciler.model.resources import KindName
 
 LIVE = {"model": "m", "alias": "champion", "version": 4, "approval": "CHG-1"}
 

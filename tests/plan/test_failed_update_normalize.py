@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.kinds.rules import rules_for
-from reconciler.resources import KindName
+from reconciler.model.resources import KindName
 
 
 def _entity(version: str, state: dict[str, str] | None = None) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.errors import PlanError
-from reconciler.plan.changes import Action, Change
+from reconciler.model.changes import Action, Change
+from reconciler.model.errors import PlanError
 from reconciler.plan.graph import order_changes, topological_order
 
 
@@ -35,7 +35,9 @@ def test_self_cycle_is_named() -> None:
 
 
 def _change(address: str, action: Action, deps: tuple[str, ...] = ()) -> Change:
-    return Change(address=address, kind="k", name=address, action=action, depends_on=deps)
+    return Change(
+        address=address, kind="registered_model", name=address, action=action, depends_on=deps
+    )
 
 
 def test_order_follows_unchanged_middle_assets() -> None:

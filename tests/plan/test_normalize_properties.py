@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from reconciler.kinds.quota_rules import canonical_limits
 from reconciler.kinds.rules import rules_for
 from reconciler.kinds.vector_search_rules import fold_schema
-from reconciler.resources import KindName
+from reconciler.model.resources import KindName
 
 keys = st.text(alphabet="abcdefghij_", min_size=1, max_size=8)
 tag_maps = st.dictionaries(keys, st.text(max_size=8), max_size=6)

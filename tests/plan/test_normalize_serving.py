@@ -9,8 +9,8 @@ import copy
 from pathlib import Path
 
 from reconciler.kinds.rules import rules_for
-from reconciler.plan.changes import Action
-from reconciler.resources import KindName
+from reconciler.model.changes import Action
+from reconciler.model.resources import KindName
 
 from .helpers import (
     MODEL,

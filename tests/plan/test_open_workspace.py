@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from reconciler.errors import WorkspaceError
+from reconciler.model.errors import WorkspaceError
+from reconciler.model.live import ReadRequest
+from reconciler.model.resources import KindName
 from reconciler.project import load_project
-from reconciler.resources import KindName
 from reconciler.workspace import open_workspace, sandbox_state_dir
-from reconciler.workspace.base import ReadRequest
 from reconciler.workspace.databricks import DatabricksWorkspace
 
 

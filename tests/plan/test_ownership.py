@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from reconciler.model.live import OWNER_TAG
 from reconciler.workspace import ownership
-from reconciler.workspace.base import OWNER_TAG
 
 
 def test_alias_inventory_round_trip() -> None:

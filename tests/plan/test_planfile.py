@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import PlanError
+from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
+from reconciler.model.errors import PlanError
 from reconciler.plan import planfile
-from reconciler.plan.changes import Action, Change, FieldDiff, Plan, summarize
 
 
 def _plan() -> Plan:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import PlanError
 from reconciler.kinds.rules import rules_for
-from reconciler.plan.changes import Action, FieldDiff
-from reconciler.resources import KindName
+from reconciler.model.changes import Action, FieldDiff
+from reconciler.model.errors import PlanError
+from reconciler.model.resources import KindName
 
 from .helpers import (
     MODEL,

@@ -8,13 +8,13 @@ import sys
 import pytest
 
 from reconciler.kinds.rules import all_rules, rules_for
-from reconciler.resources import KindName
+from reconciler.model.resources import KindName
 
 _CHECK = """
 import importlib, sys
 importlib.import_module(sys.argv[1])
 from reconciler.kinds.rules import rules_for
-from reconciler.resources import KindName
+from reconciler.model.resources import KindName
 print(",".join(sorted(rules_for(k).kind.value for k in KindName)))
 """
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan.changes import Action, Change, FieldDiff, Plan, summarize
+from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
 
 M = "main.support.intent_classifier"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.plan.changes import Plan
+from reconciler.model.changes import Plan
 from reconciler.render import render
 
 from .sample import sample_plan

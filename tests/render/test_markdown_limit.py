@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan.changes import Action, Change, FieldDiff, Plan, summarize
+from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
 from reconciler.render.markdown import LIMIT, render_markdown
 
 

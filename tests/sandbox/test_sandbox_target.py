@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ManifestError
+from reconciler.model.errors import ManifestError
 from reconciler.project import load_project
 from reconciler.workspace import open_workspace
 from reconciler.workspace.databricks import DatabricksWorkspace
@@ -56,7 +56,7 @@ def test_the_environment_overrides_the_target_rate_limit(
 def test_a_bad_environment_rate_limit_names_the_target_and_the_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.errors import WorkspaceError
+    from reconciler.model.errors import WorkspaceError
 
     monkeypatch.setenv("RECONCILER_SANDBOX_RATE_LIMIT", "-2")
     with pytest.raises(WorkspaceError, match=r"target 'sandbox'.*RECONCILER_SANDBOX_RATE_LIMIT"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import WorkspaceError
+from reconciler.model.errors import WorkspaceError
 from reconciler.workspace.hosts import (
     Origin,
     allowed_origins,

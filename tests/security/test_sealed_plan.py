@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import ApplyError
+from reconciler.model.changes import Action, Change, Plan, summarize
+from reconciler.model.errors import ApplyError
 from reconciler.plan import planfile
-from reconciler.plan.changes import Action, Change, Plan, summarize
 from reconciler.plan.sealed import seal, unseal
 
 REF = "{{secrets/scope-x/key-y}}"

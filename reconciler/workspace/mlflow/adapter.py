@@ -13,10 +13,9 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from reconciler.errors import WorkspaceError
-from reconciler.plan.changes import Action, Change
-from reconciler.resources import KindName
-from reconciler.workspace.base import (
+from reconciler.model.changes import Action, Change
+from reconciler.model.errors import WorkspaceError
+from reconciler.model.live import (
     OWNER_TAG,
     LiveAsset,
     LiveState,
@@ -24,6 +23,7 @@ from reconciler.workspace.base import (
     VersionInfo,
     Workspace,
 )
+from reconciler.model.resources import KindName
 from reconciler.workspace.mlflow.live_assets import alias_asset, int_version, model_asset
 from reconciler.workspace.mlflow.model_changes import (
     ModelOps,
@@ -273,7 +273,7 @@ class MlflowWorkspace(Workspace):
     def apply_change(self, change: Change, live: LiveAsset | None) -> None:
         from mlflow.exceptions import MlflowException
 
-        kind = KindName(change.kind)
+        kind = change.kind
         if kind not in self.capabilities:
             raise WorkspaceError(
                 f"an MLflow registry cannot hold {kind} assets",
@@ -395,7 +395,7 @@ class MlflowWorkspace(Workspace):
 
     def _record_promotion(self, model: str, alias: str, number: int, approval: Any) -> None:
         """Leave an audit trail on the version: the approval and who promoted it when."""
-        from reconciler.apply.context import current_settings  # the run's git commit
+        from reconciler.runtime.context import current_settings  # the run's git commit
 
         record = promotion_record(approval, self.project, current_settings().commit)
         tags = {promotion_tag(alias): record}

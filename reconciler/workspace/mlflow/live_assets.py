@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.resources import KindName
-from reconciler.workspace.base import OWNER_TAG, LiveAsset
+from reconciler.model.live import OWNER_TAG, LiveAsset
+from reconciler.model.resources import KindName
 from reconciler.workspace.mlflow.promotion import approval_tag, own_tag
 
 if TYPE_CHECKING:

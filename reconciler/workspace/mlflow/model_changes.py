@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.errors import WorkspaceError
-from reconciler.plan.changes import Change
-from reconciler.resources import KindName, address_of
+from reconciler.model.changes import Change
+from reconciler.model.errors import WorkspaceError
+from reconciler.model.resources import KindName, address_of
 from reconciler.workspace.mlflow.promotion import own_tag
 
 

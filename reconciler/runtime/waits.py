@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from reconciler.apply import context, retry
-from reconciler.apply.context import current_settings
-from reconciler.errors import ApplyError
+from reconciler.model.errors import ApplyError
+from reconciler.runtime import context, retry
+from reconciler.runtime.context import current_settings
 
 T = TypeVar("T")
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from reconciler.plan.changes import Change
-from reconciler.resources import KindName, address_of
+from reconciler.model.changes import Change
+from reconciler.model.resources import KindName, address_of
 
 OWNER_TAG = "reconciler.project"
 """Tag key that marks an asset as created and owned by a reconciler project."""
@@ -103,7 +103,7 @@ class Workspace(ABC):
 
     def list_names(self, kind: KindName) -> list[str]:
         """Every live name of one kind (for ``import``); a plan never lists, it reads by name."""
-        from reconciler.errors import WorkspaceError
+        from reconciler.model.errors import WorkspaceError
 
         raise WorkspaceError(f"the {self.name} adapter cannot list {kind.value} assets")
 

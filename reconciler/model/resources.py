@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from reconciler.errors import Location
-from reconciler.kinds.base import Spec
+from reconciler.model.errors import Location
+from reconciler.model.spec import Spec
 
 
 class KindName(StrEnum):

@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from reconciler.apply.result import ChangeResult
-from reconciler.apply.settings import ApplySettings
-from reconciler.errors import ApplyError
-from reconciler.plan.changes import Change
+from reconciler.model.changes import Change
+from reconciler.model.errors import ApplyError
+from reconciler.runtime.result import ChangeResult
+from reconciler.runtime.settings import ApplySettings
 
 
 class ProgressSink(Protocol):

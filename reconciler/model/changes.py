@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.model.resources import KindName
+
 FORMAT_VERSION = "1"
 
 
@@ -38,7 +40,7 @@ class Change(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     address: str
-    kind: str
+    kind: KindName
     name: str
     action: Action
     diffs: tuple[FieldDiff, ...] = ()

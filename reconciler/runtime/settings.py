@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reconciler.workspace.base import OWNER_TAG
+from reconciler.model.live import OWNER_TAG
 
 DEFAULT_PARALLELISM = 16
 COMMIT_TAG = "reconciler.commit"

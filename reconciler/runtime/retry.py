@@ -30,8 +30,8 @@ from databricks.sdk.errors import (
 )
 from databricks.sdk.errors.base import DatabricksError
 
-from reconciler.apply import context
-from reconciler.apply.context import current_settings
+from reconciler.runtime import context
+from reconciler.runtime.context import current_settings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.errors import ReconcilerError
-from reconciler.plan.changes import Change
+from reconciler.model.changes import Change
+from reconciler.model.errors import ReconcilerError
 
 
 class Outcome(StrEnum):

@@ -12,6 +12,8 @@ from typing import Any
 
 import structlog
 
+from reconciler.model.secrets import mask_secrets
+
 
 def configure_logging(log_format: str = "console", verbose: int = 0) -> None:
     """Set up structlog (and the stdlib root logger, for libraries) once per command."""
@@ -51,8 +53,6 @@ class _MaskSecrets(logging.Filter):
     ``{{secrets/...}}`` references: mask them in every library line before it is written."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from reconciler.kinds.diffing import mask_secrets
-
         text = record.getMessage()
         masked = mask_secrets(text)
         if masked != text:
