@@ -21,12 +21,12 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.apply.run import ApplyRequest, ApplyRun, run_apply
-from reconciler.project import load_project
+from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
+from reconciler.commands.apply import ApplyRequest, ApplyRun, run_apply
+from reconciler.manifest import load_project
 from reconciler.runtime.context import NullProgress, ProgressSink
 from reconciler.runtime.settings import DEFAULT_PARALLELISM, ApplySettings
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
-from reconciler.workspace.client import ClientSettings, sandbox_client
 
 MODEL = "main.bench.model"
 FAST = {

@@ -29,12 +29,12 @@ import yaml
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
-from reconciler.plan import make_plan
-from reconciler.project import load_project
+from reconciler.adapters.databricks.client import sandbox_client
+from reconciler.adapters.databricks.workspace import DatabricksWorkspace
+from reconciler.commands.plan import make_plan
+from reconciler.manifest import load_project
 from reconciler.runtime.logs import configure_logging
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
-from reconciler.workspace.client import sandbox_client
-from reconciler.workspace.databricks import DatabricksWorkspace
 
 UNIT = 6
 """Assets per unit: a model, its two aliases, an endpoint serving it, a quota, an index."""

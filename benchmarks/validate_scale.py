@@ -16,8 +16,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from reconciler.manifest import load_desired_state
-from reconciler.project import load_project
+from reconciler.manifest import load_desired_state, load_project
 from reconciler.runtime.logs import configure_logging
 
 PROJECT = """\

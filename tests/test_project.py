@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.manifest import load_project
 from reconciler.model.errors import ManifestError
-from reconciler.project import TargetType, load_project, select_target
+from reconciler.project import TargetType, select_target
 
 PROJECT = """\
 project: demo

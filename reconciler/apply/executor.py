@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from reconciler.kinds.rules import rules_for
+from reconciler.kinds.registry import rules_for
 from reconciler.model.changes import Change, Plan
 from reconciler.model.live import LiveAsset, LiveState, Workspace
 from reconciler.runtime import context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from reconciler.kinds.rules import rules_for
+from reconciler.kinds.registry import rules_for
 from reconciler.model.changes import Action, Change, Plan
 from reconciler.model.errors import ApplyError
 from reconciler.project import Target

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.apply.progress import LineProgress, LiveProgress
 from reconciler.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -19,14 +20,17 @@ from reconciler.cli.common import (
     ref_option,
     target_option,
 )
+from reconciler.commands.apply import ApplyRequest, run_apply
+from reconciler.manifest import load_project
+from reconciler.manifest.git_source import source_at
 from reconciler.model.changes import Plan
 from reconciler.model.errors import ApplyError
+from reconciler.render import render
 from reconciler.runtime.context import ProgressSink
 from reconciler.runtime.settings import DEFAULT_PARALLELISM, ApplySettings
 
 
 def _show(plan: Plan) -> None:
-    from reconciler.render import render
 
     click.echo(render(plan, "text"), nl=False)
 
@@ -39,7 +43,6 @@ def _confirm_with(auto_approve: bool) -> bool:
 
 @contextmanager
 def _progress(plan: Plan) -> Iterator[ProgressSink]:
-    from reconciler.apply.progress import LineProgress, LiveProgress
 
     log_format = options().log_format
     if log_format == "console" and sys.stderr.isatty():
@@ -102,10 +105,6 @@ def apply(
     \b
     Exit codes: 0 applied (or nothing to do), 1 refused or failed (summary lists each failure).
     """
-    from reconciler.apply.run import ApplyRequest, run_apply
-    from reconciler.manifest.git_source import source_at
-    from reconciler.project import load_project
-
     if plan_file is None and not auto_approve and not sys.stdin.isatty():
         raise ApplyError(
             "apply needs a confirmation, and there is no terminal to ask on",

@@ -13,6 +13,7 @@ import click
 
 from reconciler import __version__
 from reconciler.model.errors import ReconcilerError
+from reconciler.render import Format
 from reconciler.runtime.logs import configure_logging
 
 P = ParamSpec("P")
@@ -118,8 +119,6 @@ def ref_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def format_option(for_markdown: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--format text|json|markdown``; ``for_markdown`` says where the markdown goes."""
-    from reconciler.render import Format
-
     return click.option(
         "--format",
         "fmt",

@@ -16,6 +16,10 @@ from reconciler.cli.common import (
     ref_option,
     target_option,
 )
+from reconciler.commands.drift import drift as drift_of
+from reconciler.gitops.drift import render
+from reconciler.manifest import load_project
+from reconciler.manifest.git_source import source_at
 
 
 @cli.command()
@@ -30,13 +34,7 @@ def drift(target: str | None, fmt: str, ref: str | None) -> None:
     \b
     Exit codes: 0 in sync, 2 drift, 1 error. Never writes to the workspace.
     """
-    from reconciler.gitops.drift import drift_from_plan, render
-    from reconciler.manifest.git_source import source_at
-    from reconciler.plan import make_plan
-    from reconciler.project import load_project
-
     project = load_project(options().project_dir)
-    result = make_plan(project, target, source=source_at(project.root, ref))
-    report = drift_from_plan(result.plan)
+    report = drift_of(project, target, source=source_at(project.root, ref))
     click.echo(render(report, fmt), nl=False)
     sys.exit(EXIT_OK if report.in_sync else EXIT_CHANGES)

@@ -15,6 +15,9 @@ import click
 from reconciler.cli.common import EXIT_ERROR, cli, handle_errors, options
 from reconciler.gitops import report
 from reconciler.gitops.github import GitHubClient, Posted, sync_drift_issue, upsert_comment
+from reconciler.gitops.targets import affected_targets, changed_files, git_toplevel
+from reconciler.manifest import load_project
+from reconciler.project import TargetType, select_target
 
 
 def _read(path: Path | None) -> str:
@@ -149,9 +152,6 @@ def changes(base: str, head: str) -> None:
 @handle_errors
 def targets(base: str | None, types: tuple[str, ...], only: tuple[str, ...]) -> None:
     """Print the targets to plan or apply as a JSON list (for a workflow matrix)."""
-    from reconciler.gitops.targets import affected_targets, changed_files, git_toplevel
-    from reconciler.project import TargetType, load_project, select_target
-
     project = load_project(options().project_dir)
     if only:
         click.echo(json.dumps(sorted({select_target(project, name)[0] for name in only})))

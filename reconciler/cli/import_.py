@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from reconciler.cli.common import cli, handle_errors, options, target_option
+from reconciler.commands.importing import import_from, write_import
 from reconciler.importer.run import IMPORTABLE
-from reconciler.model.errors import ManifestError
-from reconciler.project import Project
-
-
-def _declared(project: Project, target: str) -> set[str]:
-    """Addresses the manifests already declare (none when there are no manifests yet)."""
-    from reconciler.manifest import load_desired_state
-
-    try:
-        return set(load_desired_state(project, target).resources)
-    except ManifestError as error:
-        if "match no files" in error.message:
-            return set()
-        raise
+from reconciler.manifest import load_project
+from reconciler.model.resources import KindName
+from reconciler.project import display_path
 
 
 @cli.command("import")
@@ -53,28 +42,14 @@ def import_(
     manifests already declare, assets owned by another project, and endpoints serving
     foundation models are skipped and listed.
     """
-    from reconciler.importer.run import import_assets
-    from reconciler.importer.writer import write_files
-    from reconciler.model.resources import KindName
-    from reconciler.project import display_path, load_project, select_target
-    from reconciler.workspace import open_workspace
-
     project = load_project(options().project_dir)
-    name, _ = select_target(project, target)
     chosen = [KindName(k) for k in kinds] or list(IMPORTABLE)
-    declared = _declared(project, name)
-    with open_workspace(project, name) as workspace:
-        result = import_assets(
-            workspace, chosen, pattern=pattern, project=project.project, declared=declared
-        )
+    name, result = import_from(project, target, chosen, pattern)
     for address, why in result.skipped:
         click.echo(f"skipped {address}: {why}", err=True)
     if not result.entries:
         click.echo(f"no {', '.join(k.value for k in chosen)} matched {pattern!r}", err=True)
         return
-    directory = out if out.is_absolute() else project.root / out
-    schema_file = project.root / "schemas" / "manifest.schema.json"
-    schema = os.path.relpath(schema_file, directory) if schema_file.exists() else None
-    for path in write_files(result.entries, directory, target=name, force=force, schema=schema):
+    for path in write_import(project, name, result, out, force=force):
         click.echo(f"wrote {display_path(path)}")
     click.echo(f"{result.count()} assets imported; check with: reconciler plan -t {name}")

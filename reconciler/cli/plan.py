@@ -17,7 +17,11 @@ from reconciler.cli.common import (
     ref_option,
     target_option,
 )
-from reconciler.render import Format
+from reconciler.commands.plan import make_plan
+from reconciler.manifest import load_project
+from reconciler.manifest.git_source import source_at
+from reconciler.plan.planfile import save
+from reconciler.render import Format, render
 
 
 @cli.command()
@@ -45,12 +49,6 @@ def plan(
     Only reads: no write call is made. Exit 0 on success (with --detailed-exitcode: 0 when
     nothing changes, 2 when something does), 1 on error.
     """
-    from reconciler.manifest.git_source import source_at
-    from reconciler.plan import make_plan
-    from reconciler.plan.planfile import save
-    from reconciler.project import load_project
-    from reconciler.render import render
-
     opts = options()
     project = load_project(opts.project_dir)
     result = make_plan(project, target, source=source_at(project.root, ref))

@@ -8,7 +8,10 @@ from pathlib import Path
 import click
 
 from reconciler.cli.common import cli, handle_errors, options, target_option
+from reconciler.commands.sandbox import SANDBOX_STATE, state_dir_for, versions_needed
+from reconciler.manifest import load_desired_state, load_project
 from reconciler.model.errors import ReconcilerError
+from reconciler.project import select_target
 from reconciler.sandbox import (
     Delays,
     SandboxConfig,
@@ -16,7 +19,6 @@ from reconciler.sandbox import (
     reset_state,
 )
 from reconciler.sandbox.config import parse_fail_operations
-from reconciler.sandbox.seed import SANDBOX_STATE, state_dir_for, versions_needed
 
 STATE_HELP = "State directory (default: <project root>/.reconciler/sandbox)."
 
@@ -24,8 +26,6 @@ STATE_HELP = "State directory (default: <project root>/.reconciler/sandbox)."
 def _state_dir(state: Path | None, target_name: str | None = None) -> Path:
     if state is not None:
         return state
-    from reconciler.project import load_project, select_target
-
     try:
         project = load_project(options().project_dir)
     except ReconcilerError:
@@ -239,6 +239,7 @@ def register_version_cmd(
     if len(model.split(".")) != 3:
         raise ReconcilerError(f"model {model!r} must be <catalog>.<schema>.<model>")
     _quiet_sdk()
+    # Lazy: databricks-sdk takes seconds to import; only these commands need it.
     from reconciler.sandbox.registry import register_version, workspace_client
 
     with SandboxServer(_state_dir(state)) as server:
@@ -263,15 +264,13 @@ def seed(target: str | None, state: Path | None) -> None:
     For every model, versions 1..N where N is the highest version an alias or a served entity
     of the target names.
     """
-    from reconciler.manifest import load_desired_state
-    from reconciler.project import load_project, select_target
-
     project = load_project(options().project_dir)
     target_name, target_obj = select_target(project, target)
     desired = load_desired_state(project, target_name)
     state_dir = state if state is not None else state_dir_for(project, target_obj)
     needed = versions_needed(desired)
     _quiet_sdk()
+    # Lazy: databricks-sdk takes seconds to import; only these commands need it.
     from reconciler.sandbox.registry import register_versions_up_to, workspace_client
 
     with SandboxServer(state_dir) as server:

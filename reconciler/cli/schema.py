@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from reconciler import schema as schemas
 from reconciler.cli.common import cli, handle_errors
+from reconciler.manifest import schema as schemas
 from reconciler.model.errors import ReconcilerError
 
 

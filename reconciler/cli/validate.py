@@ -7,9 +7,8 @@ from collections import Counter
 import click
 
 from reconciler.cli.common import cli, handle_errors, options, target_option
-from reconciler.manifest import load_desired_state
+from reconciler.manifest import load_desired_state, load_project
 from reconciler.model.resources import DesiredState, KindName
-from reconciler.project import load_project
 
 
 def summary(desired: DesiredState) -> str:

@@ -1,4 +1,5 @@
-"""Choose live assets by kind and name pattern, read them, and shape them as manifest entries."""
+"""Choose live assets by kind and name pattern, read them, and shape them as manifest entries
+(each kind says how: ``KindRules.import_entry``)."""
 
 from __future__ import annotations
 
@@ -9,28 +10,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.importer import shape
 from reconciler.kinds.manifest_file import ManifestFile
-from reconciler.model.live import LiveAsset, ReadRequest, Workspace
+from reconciler.kinds.registry import importable_kinds, rules_for
+from reconciler.model.live import ReadRequest, Workspace
 from reconciler.model.resources import KindName
 from reconciler.model.secrets import mask_secrets
 
-IMPORTABLE = (
-    KindName.REGISTERED_MODEL,
-    KindName.SERVING_ENDPOINT,
-    KindName.VECTOR_SEARCH_ENDPOINT,
-    KindName.VECTOR_INDEX,
-    KindName.QUOTA,
-)
-"""Aliases come with their registered model (``aliases:``), as manifests write them."""
-
-TOP_LEVEL = {
-    KindName.REGISTERED_MODEL: "registered_models",
-    KindName.SERVING_ENDPOINT: "serving_endpoints",
-    KindName.VECTOR_SEARCH_ENDPOINT: "vector_search_endpoints",
-    KindName.VECTOR_INDEX: "vector_indexes",
-    KindName.QUOTA: "quotas",
-}
+IMPORTABLE = importable_kinds()
+"""Kinds written on their own; aliases come with their registered model (``aliases:``)."""
 
 
 @dataclass
@@ -44,31 +31,10 @@ class ImportResult:
         return sum(len(v) for v in self.entries.values())
 
 
-def _served_by_databricks(raw: Mapping[str, Any]) -> bool:
-    config = raw.get("config") or {}
-    entities = config.get("served_entities") or []
-    return any(e.get("foundation_model") or e.get("external_model") for e in entities)
-
-
-def _aliases(asset: LiveAsset) -> dict[str, int]:
-    out = {}
-    for alias in asset.raw.get("aliases") or []:
-        name, version = alias.get("alias_name"), alias.get("version_num")
-        if name and version is not None:
-            out[str(name)] = int(version)
-    return out
-
-
-def _entry(kind: KindName, asset: LiveAsset) -> dict[str, Any] | None:
-    if kind is KindName.REGISTERED_MODEL:
-        return shape.registered_model(asset.doc, _aliases(asset))
-    return shape.SHAPERS[kind](asset.doc)
-
-
 def _problem(kind: KindName, entry: Mapping[str, Any]) -> str | None:
     """Why the entry is not a valid manifest entry (None when it is)."""
     try:
-        ManifestFile.model_validate({TOP_LEVEL[kind]: [entry]})
+        ManifestFile.model_validate({rules_for(kind).manifest_key: [entry]})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][2:])
@@ -94,6 +60,7 @@ def import_assets(
     for kind in kinds:
         if kind not in workspace.capabilities:
             continue
+        rules = rules_for(kind)
         names = [n for n in workspace.list_names(kind) if fnmatchcase(n, pattern)]
         live = workspace.read(ReadRequest(assets=[(kind, n) for n in names]))
         entries = []
@@ -107,11 +74,11 @@ def import_assets(
             if asset.owner is not None and project is not None and asset.owner != project:
                 result.skipped.append((asset.address, f"owned by project {asset.owner!r}"))
                 continue
-            if kind is KindName.SERVING_ENDPOINT and _served_by_databricks(asset.raw):
-                why = "serves a foundation or external model; import its quota instead"
+            why = rules.import_skip(asset)
+            if why is not None:
                 result.skipped.append((asset.address, why))
                 continue
-            entry = _entry(kind, asset)
+            entry = rules.import_entry(asset)
             if entry is None:
                 continue
             problem = _problem(kind, entry)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.importer.run import TOP_LEVEL
+from reconciler.kinds.registry import importable_kinds, rules_for
 from reconciler.model.errors import ReconcilerError
 from reconciler.model.resources import KindName
 
@@ -33,7 +33,7 @@ def render(
     header = SCHEMA_LINE.format(schema=schema) if schema else ""
     header += f"# Imported from target {target} by `reconciler import`. Review before committing.\n"
     body = yaml.dump(
-        {TOP_LEVEL[kind]: entries},
+        {rules_for(kind).manifest_key: entries},
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,
@@ -51,7 +51,7 @@ def write_files(
     force: bool = False,
     schema: str | None = None,
 ) -> list[Path]:
-    paths = {kind: out / f"{TOP_LEVEL[kind]}.yaml" for kind in entries}
+    paths = {kind: out / f"{rules_for(kind).manifest_key}.yaml" for kind in entries}
     existing = sorted(str(p) for p in paths.values() if p.exists())
     if existing and not force:
         raise ReconcilerError(
@@ -60,7 +60,7 @@ def write_files(
         )
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for kind in sorted(entries, key=list(TOP_LEVEL).index):
+    for kind in sorted(entries, key=importable_kinds().index):
         path = paths[kind]
         path.write_text(render(kind, entries[kind], target=target, schema=schema), "utf-8")
         written.append(path)

@@ -36,6 +36,11 @@ def tags_to_dict(tags: Any) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def sorted_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """Tag maps compare whatever order they were written in."""
+    return dict(sorted(tags.items()))
+
+
 def raw_tags(tags: Any) -> dict[str, str]:
     """All tags including ours (used to read ownership markers)."""
     if isinstance(tags, Mapping):

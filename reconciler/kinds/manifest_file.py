@@ -1,19 +1,18 @@
-"""The shape of one manifest file: one top-level list per kind."""
+"""The shape of one manifest file: one top-level list per kind, built from the kind registry."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
 
-from reconciler.kinds.quota import QuotaSpec
-from reconciler.kinds.registered_model import RegisteredModelSpec
-from reconciler.kinds.serving_endpoint import ServingEndpointSpec
-from reconciler.kinds.vector_search import VectorIndexSpec, VectorSearchEndpointSpec
+from pydantic import Field, create_model
+
+from reconciler.kinds.registry import manifest_kinds
 from reconciler.model.spec import Spec
 
-
-class ManifestFile(Spec):
-    registered_models: list[RegisteredModelSpec] = Field(default_factory=list)
-    serving_endpoints: list[ServingEndpointSpec] = Field(default_factory=list)
-    vector_search_endpoints: list[VectorSearchEndpointSpec] = Field(default_factory=list)
-    vector_indexes: list[VectorIndexSpec] = Field(default_factory=list)
-    quotas: list[QuotaSpec] = Field(default_factory=list)
+_LISTS: dict[str, Any] = {
+    rules.manifest_key: (list[rules.spec], Field(default_factory=list))  # type: ignore[name-defined]
+    for rules in manifest_kinds()
+    if rules.manifest_key is not None
+}
+ManifestFile: type[Spec] = create_model("ManifestFile", __base__=Spec, **_LISTS)
+"""``registered_models``, ``serving_endpoints``, ... each a list of that kind's spec."""

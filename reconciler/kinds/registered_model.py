@@ -1,13 +1,26 @@
-"""Registered models (Unity Catalog or MLflow) and the aliases they carry."""
+"""Registered models (Unity Catalog or MLflow) and the aliases they carry: specs, rules, metadata.
+
+A model's ``aliases:`` become ``model_alias`` assets of their own (one address each), so an alias
+moves without touching its model. Model versions are never created here: the plan checks that
+every version named exists and is READY.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping, Set
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from reconciler.kinds.base import check_alias_name, check_uc_name
+from reconciler.kinds.base import UC_NAME, check_alias_name
+from reconciler.kinds.diffing import as_int, diff_tags, sorted_tags
+from reconciler.kinds.rules import DesiredContext, Entry, KindRules, ordered, without_defaults
+from reconciler.model.changes import FieldDiff
+from reconciler.model.errors import Location, ManifestError
+from reconciler.model.live import ExtraRead, LiveAsset
+from reconciler.model.resources import KindName, Resource, address_of
 from reconciler.model.spec import FieldError, Spec
+from reconciler.project import Target, TargetType
 
 
 class AliasEntry(Spec):
@@ -62,11 +75,6 @@ class RegisteredModelSpec(Spec):
         }
 
 
-def check_databricks_model_name(name: str) -> str:
-    """UC models need three-level names; MLflow registries accept free-form names."""
-    return check_uc_name(name, "registered model name")
-
-
 class ModelAliasSpec(Spec):
     """One alias of one model, derived from ``registered_models[].aliases``.
 
@@ -81,3 +89,148 @@ class ModelAliasSpec(Spec):
     @property
     def name(self) -> str:
         return f"{self.model}@{self.alias}"
+
+
+def alias_address(model: str, alias: str) -> str:
+    return address_of(KindName.MODEL_ALIAS, f"{model}@{alias}")
+
+
+class RegisteredModelRules(KindRules):
+    kind = KindName.REGISTERED_MODEL
+    spec = RegisteredModelSpec
+    manifest_key = "registered_models"
+    noun = "registered model"
+    registry_kind = True
+    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"tags": sorted_tags}
+    delete_needs_prune = (
+        "registered models (and all their versions) are deleted only with"
+        " 'prune: true' on the target and --allow-delete"
+    )
+
+    def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
+        doc = resource.spec.doc()
+        doc.pop("aliases", None)  # aliases are model_alias assets of their own
+        return doc
+
+    def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        diffs = []
+        for field in ("comment", "owner"):
+            if field in desired and (desired[field] or None) != (live.get(field) or None):
+                diffs.append(FieldDiff(path=field, before=live.get(field), after=desired[field]))
+        if "tags" in desired:
+            diffs.extend(diff_tags(desired["tags"], live.get("tags") or {}, "tags"))
+        return diffs
+
+    def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
+        return (
+            f"deletes registered model {name} with ALL its versions (not recoverable);"
+            " apply needs --allow-delete"
+        )
+
+    def check_entry(
+        self, resource: Resource, where: Callable[[str], Location], target_name: str, target: Target
+    ) -> None:
+        spec = resource.spec
+        assert isinstance(spec, RegisteredModelSpec)
+        is_mlflow = target.type is TargetType.MLFLOW
+        if not is_mlflow and not UC_NAME.match(spec.name):
+            raise ManifestError(
+                f"registered model name {spec.name!r} must be a three-level Unity"
+                " Catalog name: catalog.schema.model",
+                location=where("name"),
+                hint=f"{target.type.value} targets keep models in Unity Catalog;"
+                " only mlflow targets take free-form names",
+            )
+        if is_mlflow and spec.owner is not None:
+            raise ManifestError(
+                f"registered model {spec.name!r}: MLflow registries have no model owner",
+                location=where("owner"),
+                hint=f"remove 'owner' or use it only on databricks targets"
+                f" (target {target_name!r} is an mlflow registry)",
+            )
+
+    def derived(self, resource: Resource, positions: Mapping[str, Location]) -> list[Entry]:
+        """One ``model_alias`` per alias, with the positions under ``aliases.<alias>``."""
+        model = resource.spec
+        assert isinstance(model, RegisteredModelSpec)
+        here = positions.get("") or resource.location
+        out: list[Entry] = []
+        for alias, entry in model.alias_entries().items():
+            prefix = f"aliases.{alias}"
+            sub = {
+                k[len(prefix) + 1 :]: v for k, v in positions.items() if k.startswith(prefix + ".")
+            }
+            at = positions.get(prefix, here)
+            if at is not None:
+                sub[""] = at
+            spec = ModelAliasSpec(
+                model=model.name, alias=alias, version=entry.version, approval=entry.approval
+            )
+            out.append((Resource(KindName.MODEL_ALIAS, spec.name, spec, sub.get("")), sub))
+        return out
+
+    def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
+        """Name, comment, tags and the aliases the model carries (``raw["aliases"]``:
+        ``[{alias_name, version_num}]``, which every adapter's raw registered model holds).
+        ``owner`` defaults to whoever created the model; importing it would pin that person."""
+        doc = asset.doc
+        out = {k: doc.get(k) for k in ("name", "comment", "tags")}
+        aliases = {}
+        for alias in asset.raw.get("aliases") or []:
+            name, version = alias.get("alias_name"), alias.get("version_num")
+            if name and version is not None:
+                aliases[str(name)] = int(version)
+        out["aliases"] = dict(sorted(aliases.items()))
+        return ordered(without_defaults(out, {}), ("name", "comment", "tags", "aliases"))
+
+
+class ModelAliasRules(KindRules):
+    kind = KindName.MODEL_ALIAS
+    spec = ModelAliasSpec
+    noun = "alias"
+    registry_kind = True
+    imported_with = KindName.REGISTERED_MODEL
+
+    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
+        """The approval is a tag on the version: read it only when the manifest sets one."""
+        return frozenset({ExtraRead.APPROVAL}) if doc.get("approval") is not None else frozenset()
+
+    def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
+        spec = resource.spec
+        assert isinstance(spec, ModelAliasSpec)
+        ctx.check_version(resource, "version", spec.model, spec.version)
+        return spec.doc()
+
+    def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        """The version; and the approval when the manifest sets one and the alias already points
+        at that version (the live approval is the ``reconciler.approval.<alias>`` tag of the
+        version; a move records the manifest's approval on the new version anyway, so another
+        version's record is not a difference of its own)."""
+        want, have = as_int(desired.get("version")), as_int(live.get("version"))
+        if want != have:
+            return [FieldDiff(path="version", before=have, after=want)]
+        approval = desired.get("approval")
+        if approval is not None and str(approval) != live.get("approval"):
+            return [FieldDiff(path="approval", before=live.get("approval"), after=approval)]
+        return []
+
+    def creation_diffs(self, doc: Mapping[str, Any]) -> list[FieldDiff]:
+        """The address names the model and the alias already."""
+        return [
+            FieldDiff(path=k, before=None, after=v)
+            for k, v in doc.items()
+            if k not in ("model", "alias")
+        ]
+
+    def dependencies(self, name: str, doc: Mapping[str, Any], known: Set[str]) -> list[str]:
+        model = address_of(KindName.REGISTERED_MODEL, str(doc.get("model", "")))
+        return [model] if model in known else []
+
+    def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
+        return f"removes alias {name}; anything loading models:/{name} stops resolving"
+
+    def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
+        return None  # written under its model's ``aliases:``
+
+
+RULES = (RegisteredModelRules(), ModelAliasRules())

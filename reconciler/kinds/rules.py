@@ -1,20 +1,26 @@
-"""Per-kind behaviour the planner plugs in: the engine knows no kind by name.
+"""What every kind declares, and the defaults the engine falls back to: the engine knows no kind
+by name, it asks these rules (through ``reconciler.kinds.registry``).
 
-Each kind says how a live API object folds into its spec shape (``normalize``), how a manifest
-entry becomes the document apply sends (``desired_doc``), which differences matter (``diff``),
-which fields cannot change in place (``immutable``), and what it depends on.
+A kind says, as data: where it is written in manifests and what a message calls it (metadata),
+which fields cannot change in place and why, which values the server fills in by itself, which
+fields the API never returns, and how values fold into one canonical form. As code, where data
+does not reach: the document apply sends (``desired_doc``), which differences matter
+(``diff``), what it depends on, and how a live asset reads as a manifest entry (``import_entry``).
+The wire mapping both ways lives in the adapters (``reconciler.adapters.<target>.<kind>``).
 """
 
 from __future__ import annotations
 
-import importlib
-from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any, ClassVar, Protocol
 
+from reconciler.kinds.diffing import creation_diffs, diff_managed
 from reconciler.model.changes import FieldDiff
-from reconciler.model.live import ExtraRead
-from reconciler.model.resources import KindName, Resource
+from reconciler.model.errors import Location
+from reconciler.model.live import ExtraRead, LiveAsset
+from reconciler.model.resources import DesiredState, KindName, Resource
+from reconciler.model.spec import Spec
+from reconciler.project import Target
 
 
 class DesiredContext(Protocol):
@@ -32,12 +38,43 @@ class DesiredContext(Protocol):
         ...
 
 
-class KindRules(ABC):
+Entry = tuple[Resource, dict[str, Location]]
+"""A resource derived from a manifest entry, and where its fields were written (dotted paths)."""
+
+
+class KindRules:
     kind: ClassVar[KindName]
-    immutable: ClassVar[tuple[str, ...]] = ()
-    """Dotted path prefixes whose change needs a delete and a recreate."""
-    delete_needs_prune: ClassVar[bool] = False
-    """Deleting takes what no apply can bring back (a model's versions): prune targets only."""
+
+    # --- metadata: manifests, messages, import -------------------------------------------
+    spec: ClassVar[type[Spec]]
+    """The manifest entry model (for kinds written in manifests, the list item)."""
+    manifest_key: ClassVar[str | None] = None
+    """The top-level manifest list (``serving_endpoints``); None when the kind is derived from
+    another kind's entries (aliases come from ``registered_models[].aliases``)."""
+    noun: ClassVar[str]
+    """What messages call one asset: ``serving endpoint``."""
+    registry_kind: ClassVar[bool] = False
+    """Held by any MLflow model registry, not only by Databricks workspaces."""
+    imported_with: ClassVar[KindName | None] = None
+    """Not imported on its own but as part of that kind's entries (aliases, with their model)."""
+
+    # --- field rules, as data --------------------------------------------------------------
+    immutable: ClassVar[Mapping[str, str]] = {}
+    """Dotted path prefix -> why it cannot change in place: a change needs a replace."""
+    server_defaults: ClassVar[Mapping[str, Any]] = {}
+    """Dotted path -> the value the server fills in when the manifest leaves it unset: an
+    absent live value compares as this, and import leaves a value equal to it out. ``*``
+    stands for every item of a list (``served_entities.*.workload_type``)."""
+    write_only: ClassVar[frozenset[str]] = frozenset()
+    """Dotted path prefixes the API accepts but never returns: never compared."""
+    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    """Dotted path -> the canonical form a value takes on both sides before comparing (order
+    that carries no meaning, spellings the server rewrites)."""
+
+    # --- behaviour -------------------------------------------------------------------------
+    delete_needs_prune: ClassVar[str | None] = None
+    """Deleting takes what no apply can bring back (a model's versions): said here, and such
+    deletes happen on prune targets only."""
 
     def write_scope(self, name: str) -> str:
         """Changes in one scope run one after the other: one write at a time per live object."""
@@ -47,14 +84,25 @@ class KindRules(ABC):
         """The document apply sends and the diff compares; defaults to the manifest fields."""
         return resource.spec.doc()
 
-    @abstractmethod
-    def normalize(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        """Fold a live API object (``as_dict()`` shape) into the spec document shape."""
+    def desired(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
+        """``desired_doc`` with the folded fields in canonical form: what the planner uses."""
+        return self.fold(self.desired_doc(resource, ctx))
+
+    def fold(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """``doc`` with every ``folded`` field in canonical form (live documents go through
+        this too, so both sides of a comparison are folded the same way)."""
+        out = dict(doc)
+        for path, fold in self.folded.items():
+            _fold_at(out, path.split("."), fold)
+        return out
 
     def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
-        from reconciler.kinds.diffing import diff_managed
+        """Managed fields only (what ``desired`` sets), with the server defaults filled in."""
+        return diff_managed(desired, live, defaults=self.server_defaults)
 
-        return diff_managed(desired, live)
+    def field_diffs(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        """``diff`` without the write-only fields: what the planner compares."""
+        return [d for d in self.diff(desired, live) if not under(d.path, self.write_only)]
 
     def dependencies(self, name: str, doc: Mapping[str, Any], known: Set[str]) -> list[str]:
         """Addresses (among ``known``) this asset needs to exist first."""
@@ -74,12 +122,10 @@ class KindRules(ABC):
 
     def creation_diffs(self, doc: Mapping[str, Any]) -> list[FieldDiff]:
         """What a create sets, one line per top-level field."""
-        from reconciler.kinds.diffing import creation_diffs
-
         return creation_diffs(doc)
 
     def needs_replace(self, diffs: Sequence[FieldDiff]) -> list[FieldDiff]:
-        return [d for d in diffs if _under(d.path, self.immutable)]
+        return [d for d in diffs if under(d.path, self.immutable)]
 
     def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
         fields = ", ".join(sorted({d.path for d in immutable}))
@@ -89,43 +135,89 @@ class KindRules(ABC):
         """Why the delete, and what it takes with it; ``live`` is the raw API object."""
         return f"{self.kind.value} {name} left the manifests and is owned by this project"
 
+    # --- manifests -------------------------------------------------------------------------
 
-def _under(path: str, prefixes: Sequence[str]) -> bool:
+    def name_of(self, spec: Spec) -> str:
+        """The asset's name (its API id) in a manifest entry."""
+        return str(getattr(spec, "name"))  # noqa: B009 - a field or a property, per kind
+
+    def check_entry(
+        self, resource: Resource, where: Callable[[str], Location], target_name: str, target: Target
+    ) -> None:
+        """Raise ManifestError for what the target cannot take in this entry, as the entry is
+        read; ``where(field)`` is where a field of the entry was written."""
+
+    def derived(self, resource: Resource, positions: Mapping[str, Location]) -> list[Entry]:
+        """Assets an entry declares beside itself (a model's aliases)."""
+        return []
+
+    def check_references(self, resource: Resource, desired: DesiredState, target: Target) -> None:
+        """Raise ManifestError when the entry refers to something the manifests must declare
+        (checked once every file is read)."""
+
+    # --- import ----------------------------------------------------------------------------
+
+    def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
+        """The manifest entry for a live asset (None: nothing to write), server defaults out."""
+        return without_defaults(asset.doc, self.server_defaults)
+
+    def import_skip(self, asset: LiveAsset) -> str | None:
+        """Why a live asset of this kind cannot be imported, if it cannot."""
+        return None
+
+
+def under(path: str, prefixes: Mapping[str, Any] | Set[str] | Sequence[str]) -> bool:
     return any(path == p or path.startswith(p + ".") for p in prefixes)
 
 
-_REGISTRY: dict[KindName, KindRules] = {}
-_RULE_MODULES = ("registered_model", "serving_endpoint", "quota", "vector_search")
-"""Every ``reconciler.kinds.<module>_rules`` module; each registers its kinds on import."""
-_loaded = False
+def _fold_at(doc: dict[str, Any], parts: list[str], fold: Callable[[Any], Any]) -> None:
+    head, rest = parts[0], parts[1:]
+    if head not in doc or doc[head] is None:
+        return
+    if not rest:
+        doc[head] = fold(doc[head])
+        return
+    if isinstance(doc[head], Mapping):
+        inner = dict(doc[head])
+        _fold_at(inner, rest, fold)
+        doc[head] = inner
 
 
-def register(rules: KindRules) -> KindRules:
-    _REGISTRY[rules.kind] = rules
-    return rules
+def without_defaults(doc: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` without the values equal to their server default (paths as in
+    ``server_defaults``, ``*`` for each item of a list), then without None and empty
+    containers: what an imported manifest leaves out."""
+    out = _drop_defaults(doc, "", defaults)
+    pruned = _pruned(out)
+    assert isinstance(pruned, dict)
+    return pruned
 
 
-def rules_for(kind: KindName | str) -> KindRules:
-    """The rules of ``kind``. The first call imports every rules module, whatever was imported
-    before, so the registry never depends on which module happened to be loaded first."""
-    key = KindName(kind)
-    if not _loaded:
-        _load()
-    try:
-        return _REGISTRY[key]
-    except KeyError:
-        raise LookupError(f"no rules registered for kind {key.value!r}") from None
+def _drop_defaults(value: Any, path: str, defaults: Mapping[str, Any]) -> Any:
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if sub in defaults and item == defaults[sub]:
+                continue
+            out[key] = _drop_defaults(item, sub, defaults)
+        return out
+    if isinstance(value, list):
+        return [_drop_defaults(item, f"{path}.*", defaults) for item in value]
+    return value
 
 
-def all_rules() -> dict[KindName, KindRules]:
-    """The rules of every kind, in ``KindName`` order."""
-    if not _loaded:
-        _load()
-    return {k: _REGISTRY[k] for k in KindName if k in _REGISTRY}
+def _pruned(value: Any) -> Any:
+    """Drop None and empty containers, recursively."""
+    if isinstance(value, Mapping):
+        out = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None and v != {} and v != []}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
 
 
-def _load() -> None:
-    global _loaded
-    for module in _RULE_MODULES:
-        importlib.import_module(f"reconciler.kinds.{module}_rules")
-    _loaded = True
+def ordered(doc: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """Keys in the order the manifest documentation uses, unknown keys last."""
+    first = {k: doc[k] for k in keys if k in doc}
+    return {**first, **{k: v for k, v in doc.items() if k not in first}}

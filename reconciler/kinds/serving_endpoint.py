@@ -1,148 +1,35 @@
-"""Model serving endpoints: served entities, scaling, traffic, AI Gateway, tags, permissions."""
+"""Model serving endpoints: served entities, scaling, traffic, AI Gateway, tags, permissions.
+
+``PUT .../config`` replaces the served entities and the traffic split, so both compare in full
+(an entity the manifest leaves out is removed). ``description``, ``route_optimized`` and
+``budget_policy_id`` cannot change after creation. Rate limits belong to the ``quota`` kind.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Literal, Self
+from collections.abc import Callable, Mapping, Sequence, Set
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.base import ENDPOINT_NAME, check_alias_name
-from reconciler.model.secrets import SECRET_MASK
+from reconciler.kinds.ai_gateway import GATEWAY_DEFAULTS, AiGatewaySpec
+from reconciler.kinds.base import ENDPOINT_NAME, UC_NAME
+from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, sorted_tags
+from reconciler.kinds.rules import DesiredContext, KindRules, ordered, without_defaults
+from reconciler.kinds.served_entity import (
+    ENTITY_DEFAULTS,
+    ServedEntitySpec,
+    diff_entities,
+    import_entity,
+)
+from reconciler.model.changes import FieldDiff
+from reconciler.model.errors import ManifestError
+from reconciler.model.live import ExtraRead, LiveAsset
+from reconciler.model.resources import DesiredState, KindName, Resource, address_of
 from reconciler.model.spec import FieldError, Spec
+from reconciler.project import Target, TargetType
 
 MAX_SERVED_ENTITIES = 10
-
-
-class WorkloadType(StrEnum):
-    CPU = "CPU"
-    CPU_LARGE = "CPU_LARGE"
-    CPU_MEDIUM = "CPU_MEDIUM"
-    GPU_LARGE = "GPU_LARGE"
-    GPU_MEDIUM = "GPU_MEDIUM"
-    GPU_SMALL = "GPU_SMALL"
-    GPU_XLARGE = "GPU_XLARGE"
-    GPU_XLARGE_8 = "GPU_XLARGE_8"
-    MULTIGPU_MEDIUM = "MULTIGPU_MEDIUM"
-
-
-class ServedEntitySpec(Spec):
-    """``entity`` is ``cat.sch.model@alias``, or ``cat.sch.model`` + ``version``."""
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=63)
-    """Stable route name used by traffic; keep it when the version changes."""
-    entity: str
-    """catalog.schema.model@alias (resolved at plan time), or catalog.schema.model + version."""
-    version: int | None = Field(default=None, ge=1)
-    """Model version, only when entity names no alias."""
-    workload_size: str | None = None
-    """Small, Medium, Large (or a custom size); not with min/max provisioned concurrency."""
-    workload_type: WorkloadType | None = None
-    """Compute type (default CPU)."""
-    scale_to_zero: bool | None = None
-    """Scale to zero when idle."""
-    min_provisioned_concurrency: int | None = Field(default=None, ge=0)
-    """Lower bound of provisioned concurrency."""
-    max_provisioned_concurrency: int | None = Field(default=None, ge=0)
-    """Upper bound of provisioned concurrency."""
-    environment_vars: dict[str, str] | None = None
-    """Environment variables; values may be {{secrets/scope/key}} references."""
-
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        for var, value in (self.environment_vars or {}).items():
-            if SECRET_MASK in value:  # as import writes it
-                raise FieldError(
-                    f"served entity {self.name!r}: environment variable {var} holds the"
-                    " '(secret)' placeholder written by import; put the secret reference back",
-                    at=("environment_vars", var),
-                )
-        model, at, alias = self.entity.partition("@")
-        if not model:
-            raise FieldError(
-                f"served entity {self.name!r}: entity {self.entity!r} names no model",
-                at=("entity",),
-            )
-        if at:
-            try:
-                check_alias_name(alias)
-            except ValueError as exc:
-                raise FieldError(f"served entity {self.name!r}: {exc}", at=("entity",)) from None
-        if at and self.version is not None:
-            raise FieldError(
-                f"served entity {self.name!r}: give either entity 'model@alias' or a version,"
-                " not both",
-                at=("version",),
-            )
-        if not at and self.version is None:
-            raise FieldError(
-                f"served entity {self.name!r}: entity {self.entity!r} needs '@alias' or a version",
-                at=("entity",),
-            )
-        uses_concurrency = (
-            self.min_provisioned_concurrency is not None
-            or self.max_provisioned_concurrency is not None
-        )
-        if self.workload_size is not None and uses_concurrency:
-            raise FieldError(
-                f"served entity {self.name!r}: workload_size cannot be combined with"
-                " min/max_provisioned_concurrency; use one or the other",
-                at=("workload_size",),
-            )
-        lo, hi = self.min_provisioned_concurrency, self.max_provisioned_concurrency
-        if lo is not None and hi is not None and lo > hi:
-            raise FieldError(
-                f"served entity {self.name!r}: min_provisioned_concurrency ({lo}) is greater"
-                f" than max_provisioned_concurrency ({hi})",
-                at=("min_provisioned_concurrency",),
-            )
-        return self
-
-    @property
-    def model_name(self) -> str:
-        return self.entity.partition("@")[0]
-
-    @property
-    def alias(self) -> str | None:
-        return self.entity.partition("@")[2] or None
-
-
-class PiiBehavior(StrEnum):
-    BLOCK = "BLOCK"
-    MASK = "MASK"
-    NONE = "NONE"
-
-
-class GuardrailSpec(Spec):
-    safety: bool | None = None
-    pii: PiiBehavior | None = None
-    invalid_keywords: list[str] | None = None
-    valid_topics: list[str] | None = None
-
-
-class GuardrailsSpec(Spec):
-    input: GuardrailSpec | None = None
-    output: GuardrailSpec | None = None
-
-
-class InferenceTablesSpec(Spec):
-    enabled: bool = True
-    catalog: str
-    schema_: str = Field(alias="schema")
-    table_name_prefix: str | None = None
-
-
-class AiGatewaySpec(Spec):
-    """AI Gateway settings other than rate limits (those live in ``quotas:``)."""
-
-    usage_tracking: bool | None = None
-    """Record usage in the system tables."""
-    guardrails: GuardrailsSpec | None = None
-    """Input and output guardrails."""
-    inference_tables: InferenceTablesSpec | None = None
-    """Log requests and responses to a Unity Catalog table."""
-    fallbacks: bool | None = None
-    """Fall back to the other served entities on errors."""
 
 
 class PermissionSpec(Spec):
@@ -238,3 +125,179 @@ class ServingEndpointSpec(Spec):
                 f"endpoint {self.name!r}: traffic sums to {total}%, not 100%", at=("traffic",)
             )
         return self
+
+
+def canonical_permissions(perms: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    cleaned = [{k: v for k, v in p.items() if v is not None} for p in perms]
+    return sorted(cleaned, key=lambda p: sorted(p.items()))
+
+
+class ServingEndpointRules(KindRules):
+    kind = KindName.SERVING_ENDPOINT
+    spec = ServingEndpointSpec
+    manifest_key = "serving_endpoints"
+    noun = "serving endpoint"
+    immutable: ClassVar[Mapping[str, str]] = {
+        "description": "set at creation only",
+        "route_optimized": "set at creation only",
+        "budget_policy_id": "set at creation only",
+    }
+    server_defaults: ClassVar[Mapping[str, Any]] = {
+        "route_optimized": False,
+        **{f"served_entities.*.{k}": v for k, v in ENTITY_DEFAULTS.items()},
+        **GATEWAY_DEFAULTS,
+    }
+    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        "tags": sorted_tags,
+        "permissions": canonical_permissions,
+    }
+
+    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
+        """Permissions live behind the endpoint id: read them only when the manifest sets them."""
+        return frozenset({ExtraRead.PERMISSIONS}) if "permissions" in doc else frozenset()
+
+    def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
+        spec = resource.spec
+        assert isinstance(spec, ServingEndpointSpec)
+        doc = spec.doc()
+        entities = []
+        for i, entity in enumerate(spec.served_entities):
+            ed = entity.doc()
+            model = entity.model_name
+            if entity.alias:
+                path = f"served_entities.{i}.entity"
+                version = ctx.alias_version(resource, path, model, entity.alias)
+                ed["alias"] = entity.alias
+            else:
+                assert entity.version is not None
+                version = entity.version
+                ctx.check_version(resource, f"served_entities.{i}.version", model, version)
+            ed["entity"], ed["version"] = model, version
+            entities.append(ed)
+        doc["served_entities"] = entities
+        if spec.traffic is None:
+            doc["traffic"] = {entities[0]["name"]: 100}
+        else:
+            doc["traffic"] = dict(sorted((k, v) for k, v in spec.traffic.items() if v))
+        return doc
+
+    def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        diffs: list[FieldDiff] = []
+        if "description" in desired and (desired["description"] or None) != (
+            live.get("description") or None
+        ):
+            diffs.append(field_diff("description", live.get("description"), desired["description"]))
+        if "route_optimized" in desired and desired["route_optimized"] != bool(
+            live.get("route_optimized")
+        ):
+            before = bool(live.get("route_optimized"))
+            diffs.append(field_diff("route_optimized", before, desired["route_optimized"]))
+        # GET never returns budget_policy_id (only effective_budget_policy_id): compare it
+        # only where the live side carries it, never plan a replace from its absence.
+        budget = live.get("budget_policy_id")
+        if budget and desired.get("budget_policy_id", budget) != budget:
+            diffs.append(field_diff("budget_policy_id", budget, desired["budget_policy_id"]))
+        diffs.extend(diff_entities(desired["served_entities"], live.get("served_entities") or []))
+        want_traffic, have_traffic = desired.get("traffic") or {}, live.get("traffic") or {}
+        for route in sorted(set(want_traffic) | set(have_traffic)):
+            if want_traffic.get(route) != have_traffic.get(route):
+                diffs.append(
+                    field_diff(f"traffic.{route}", have_traffic.get(route), want_traffic.get(route))
+                )
+        if "ai_gateway" in desired:
+            diffs.extend(
+                diff_managed(
+                    {"ai_gateway": desired["ai_gateway"]},
+                    {"ai_gateway": live.get("ai_gateway") or {}},
+                    defaults=self.server_defaults,
+                )
+            )
+        if "tags" in desired:
+            diffs.extend(diff_tags(desired["tags"], live.get("tags") or {}, "tags"))
+        if "permissions" in desired and "permissions" in live:
+            want = canonical_permissions(desired["permissions"])
+            if want != live["permissions"]:
+                diffs.append(field_diff("permissions", live["permissions"], want))
+        return diffs
+
+    def creation_diffs(self, doc: Mapping[str, Any]) -> list[FieldDiff]:
+        """Served entities one per line, by name, as updates show them."""
+        diffs = []
+        for key, value in doc.items():
+            if key == "served_entities":
+                for entity in value:
+                    view = {k: v for k, v in entity.items() if k not in ("name", "alias")}
+                    if entity.get("alias"):
+                        view["entity"] = f"{entity['entity']}@{entity['alias']}"
+                    diffs.append(field_diff(f"served_entities.{entity['name']}", None, view))
+            else:
+                diffs.append(field_diff(key, None, value))
+        return diffs
+
+    def dependencies(self, name: str, doc: Mapping[str, Any], known: Set[str]) -> list[str]:
+        deps = []
+        for entity in doc.get("served_entities") or []:
+            model = str(entity.get("entity", ""))
+            deps.append(address_of(KindName.REGISTERED_MODEL, model))
+            if entity.get("alias"):
+                deps.append(address_of(KindName.MODEL_ALIAS, f"{model}@{entity['alias']}"))
+        return sorted({d for d in deps if d in known})
+
+    def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
+        fields = ", ".join(sorted({d.path for d in immutable}))
+        return (
+            f"{fields} cannot change in place: endpoint {name} is deleted and recreated; it serves"
+            " no traffic until the new endpoint is READY, and its id (permissions, inference"
+            " table history) changes"
+        )
+
+    def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
+        return f"deletes serving endpoint {name}; its clients get errors from then on"
+
+    def check_references(self, resource: Resource, desired: DesiredState, target: Target) -> None:
+        """Served entities name Unity Catalog models (three-level names) on Databricks."""
+        if target.type is TargetType.MLFLOW:
+            return
+        endpoint = resource.spec
+        assert isinstance(endpoint, ServingEndpointSpec)
+        for index, entity in enumerate(endpoint.served_entities):
+            if not UC_NAME.match(entity.model_name):
+                raise ManifestError(
+                    f"served entity {entity.name!r}: {entity.model_name!r} is not a three-level"
+                    " Unity Catalog name (catalog.schema.model)",
+                    location=desired.location_of(
+                        resource.address, f"served_entities.{index}.entity"
+                    ),
+                    hint="write the entity as catalog.schema.model@alias",
+                )
+
+    def import_skip(self, asset: LiveAsset) -> str | None:
+        """Foundation and external models are defined by Databricks (``raw["config"]``), not
+        by manifests."""
+        config = asset.raw.get("config") or {}
+        entities = config.get("served_entities") or []
+        if any(e.get("foundation_model") or e.get("external_model") for e in entities):
+            return "serves a foundation or external model; import its quota instead"
+        return None
+
+    def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
+        """Permissions stay out (they often name people); so does every server default, and a
+        traffic split that only says the one entity gets everything."""
+        out = dict(asset.doc)
+        out.pop("permissions", None)
+        entities = [import_entity(e) for e in out.get("served_entities") or []]
+        out["served_entities"] = entities
+        traffic = out.get("traffic") or {}
+        if len(entities) == 1 and traffic == {entities[0]["name"]: 100}:
+            out.pop("traffic", None)
+        gateway = dict(out.get("ai_gateway") or {})
+        for flag in ("usage_tracking", "fallbacks"):
+            if gateway.get(flag) is False:
+                del gateway[flag]
+        out["ai_gateway"] = gateway
+        plain = {k: v for k, v in self.server_defaults.items() if "." not in k}
+        keys = ("name", "description", "route_optimized", "budget_policy_id", "served_entities")
+        return ordered(without_defaults(out, plain), (*keys, "traffic", "ai_gateway", "tags"))
+
+
+RULES = (ServingEndpointRules(),)

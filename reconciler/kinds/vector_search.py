@@ -1,14 +1,28 @@
-"""Vector Search endpoints and indexes."""
+"""Vector Search endpoints and indexes.
+
+An endpoint's type is fixed at creation; an index has no update call at all, so any change of
+its spec rebuilds it. The server rewrites an index's schema (Spark type names, sorted keys) and
+fills its subtype; both fold away here.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping, Sequence, Set
 from enum import StrEnum
-from typing import Self
+from typing import Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
 from reconciler.kinds.base import ENDPOINT_NAME, check_uc_name
+from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, sorted_tags
+from reconciler.kinds.rules import DesiredContext, KindRules, ordered, without_defaults
+from reconciler.model.changes import FieldDiff
+from reconciler.model.errors import ManifestError
+from reconciler.model.live import LiveAsset
+from reconciler.model.resources import DesiredState, KindName, Resource, address_of
 from reconciler.model.spec import FieldError, Spec
+from reconciler.project import Target
 
 DIRECT_ACCESS_TYPES = frozenset(
     {
@@ -167,3 +181,148 @@ class VectorIndexSpec(Spec):
                 at=("primary_key",),
             )
         return self
+
+
+DEFAULT_SUBTYPE = "HYBRID"
+_SPARK_TYPES = {"integer": "int", "long": "bigint", "short": "smallint", "byte": "tinyint"}
+
+
+def fold_type(name: str) -> str:
+    """``integer`` and ``int`` (and the other Spark spellings) are the same column type."""
+    folded = "".join(str(name).lower().split())
+    if folded.startswith("array<") and folded.endswith(">"):
+        return f"array<{fold_type(folded[len('array<') : -1])}>"
+    return _SPARK_TYPES.get(folded, folded)
+
+
+def fold_schema(schema: Mapping[str, Any] | str | None) -> dict[str, str]:
+    if schema is None:
+        return {}
+    if isinstance(schema, str):
+        schema = json.loads(schema) if schema.strip() else {}
+    assert isinstance(schema, Mapping)
+    return {str(k): fold_type(str(v)) for k, v in sorted(schema.items())}
+
+
+class VectorSearchEndpointRules(KindRules):
+    kind = KindName.VECTOR_SEARCH_ENDPOINT
+    spec = VectorSearchEndpointSpec
+    manifest_key = "vector_search_endpoints"
+    noun = "vector search endpoint"
+    immutable: ClassVar[Mapping[str, str]] = {"type": "fixed at creation"}
+    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"tags": sorted_tags}
+
+    def is_external(self, resource: Resource) -> bool:
+        spec = resource.spec
+        return isinstance(spec, VectorSearchEndpointSpec) and spec.external
+
+    def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
+        doc = resource.spec.doc()
+        doc.pop("external", None)
+        return doc
+
+    def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        diffs = []
+        if "type" in desired and desired["type"] != live.get("type"):
+            diffs.append(field_diff("type", live.get("type"), desired["type"]))
+        # GET returns only the effective policy, so a live side without one says nothing.
+        budget = live.get("budget_policy_id")
+        if budget and desired.get("budget_policy_id", budget) != budget:
+            diffs.append(field_diff("budget_policy_id", budget, desired["budget_policy_id"]))
+        if "tags" in desired:
+            diffs.extend(diff_tags(desired["tags"], live.get("tags") or {}, "tags"))
+        return diffs
+
+    def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
+        return (
+            f"type cannot change in place: vector search endpoint {name} is deleted and"
+            " recreated, and every index on it is lost and must be rebuilt and re-synced"
+        )
+
+    def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
+        held = int(live.get("num_indexes") or 0)
+        lost = (
+            f"; it held {held} index(es) when read, and any not deleted first are lost with it"
+            if held
+            else ""
+        )
+        return f"deletes vector search endpoint {name}{lost}"
+
+    def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
+        return ordered(
+            without_defaults(asset.doc, self.server_defaults),
+            ("name", "type", "budget_policy_id", "tags"),
+        )
+
+
+class VectorIndexRules(KindRules):
+    kind = KindName.VECTOR_INDEX
+    spec = VectorIndexSpec
+    manifest_key = "vector_indexes"
+    noun = "vector index"
+    immutable: ClassVar[Mapping[str, str]] = {
+        field: "indexes have no update call"
+        for field in ("endpoint", "primary_key", "subtype", "delta_sync", "direct_access")
+    }
+    server_defaults: ClassVar[Mapping[str, Any]] = {"subtype": DEFAULT_SUBTYPE}
+    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"direct_access.schema": fold_schema}
+
+    def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
+        want = dict(desired)
+        for kind in ("delta_sync", "direct_access"):
+            if kind not in want and live.get(kind) is not None:
+                want[kind] = None  # index type switch: the old spec goes away
+        return diff_managed(want, live, defaults=self.server_defaults)
+
+    def dependencies(self, name: str, doc: Mapping[str, Any], known: Set[str]) -> list[str]:
+        deps = [address_of(KindName.VECTOR_SEARCH_ENDPOINT, str(doc.get("endpoint", "")))]
+        for kind in ("delta_sync", "direct_access"):
+            for col in (doc.get(kind) or {}).get("embedding_source_columns") or []:
+                for key in ("model_endpoint", "model_endpoint_for_query"):
+                    if col.get(key):
+                        deps.append(address_of(KindName.SERVING_ENDPOINT, col[key]))
+        return sorted({d for d in deps if d in known})
+
+    def requires(self, name: str, doc: Mapping[str, Any]) -> list[str]:
+        return [address_of(KindName.VECTOR_SEARCH_ENDPOINT, str(doc.get("endpoint", "")))]
+
+    def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
+        fields = ", ".join(sorted({d.path for d in immutable}))
+        specs = {d.path.split(".", 1)[0] for d in immutable} & {"delta_sync", "direct_access"}
+        if specs == {"delta_sync"}:
+            loss = "the rebuilt index re-syncs and re-embeds its whole source table"
+        elif specs == {"direct_access"}:
+            loss = "every row upserted into it is lost"
+        else:
+            loss = (
+                "a delta-sync index re-syncs and re-embeds its whole source table,"
+                " a direct-access index loses every upserted row"
+            )
+        return (
+            f"{fields} cannot change in place (indexes have no update call): index {name} is"
+            f" deleted and rebuilt, losing its contents: {loss}; queries fail until it is ready"
+        )
+
+    def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
+        return f"deletes index {name} and its contents"
+
+    def check_references(self, resource: Resource, desired: DesiredState, target: Target) -> None:
+        """The index's endpoint is declared (``external: true`` when managed elsewhere)."""
+        spec = resource.spec
+        assert isinstance(spec, VectorIndexSpec)
+        endpoints = {r.name for r in desired.of_kind(KindName.VECTOR_SEARCH_ENDPOINT)}
+        if spec.endpoint not in endpoints:
+            raise ManifestError(
+                f"vector index {spec.name!r} is on vector search endpoint {spec.endpoint!r},"
+                " which is not declared",
+                location=desired.location_of(resource.address, "endpoint"),
+                hint="declare it under vector_search_endpoints (with `external: true` if it is"
+                " managed elsewhere)",
+            )
+
+    def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
+        keys = ("name", "endpoint", "primary_key", "subtype", "delta_sync", "direct_access")
+        return ordered(without_defaults(asset.doc, self.server_defaults), keys)
+
+
+RULES = (VectorSearchEndpointRules(), VectorIndexRules())

@@ -8,12 +8,12 @@ and checked together (``checks.build_desired_state``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import structlog
 
 from reconciler.kinds.manifest_file import ManifestFile
-from reconciler.manifest.document import Positions, load_yaml
+from reconciler.manifest.checks import LoadedFile, build_desired_state
+from reconciler.manifest.document import load_yaml
 from reconciler.manifest.interpolate import Interpolator
 from reconciler.manifest.source import FileSystemSource, SourceTree, describe
 from reconciler.manifest.validate import validate_model
@@ -23,15 +23,6 @@ from reconciler.project import Project, select_target
 
 TOP_LEVEL_KEYS = tuple(ManifestFile.model_fields)
 _log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class LoadedFile:
-    """One validated manifest file and where its values were written."""
-
-    path: str
-    manifest: ManifestFile
-    positions: Positions
 
 
 def manifest_paths(project: Project, target_name: str, source: SourceTree) -> list[str]:
@@ -102,8 +93,6 @@ def load_desired_state(
     ``target_name`` None means the project's default target. Errors are ManifestError with
     the file:line:col of the offending value.
     """
-    from reconciler.manifest.checks import build_desired_state
-
     started = time.perf_counter()
     name, _ = select_target(project, target_name)
     files = load_files(project, name, source=source)

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from reconciler.model.changes import Change
+from reconciler.model.errors import WorkspaceError
 from reconciler.model.resources import KindName, address_of
 
 OWNER_TAG = "reconciler.project"
@@ -103,9 +104,10 @@ class Workspace(ABC):
 
     def list_names(self, kind: KindName) -> list[str]:
         """Every live name of one kind (for ``import``); a plan never lists, it reads by name."""
-        from reconciler.model.errors import WorkspaceError
-
         raise WorkspaceError(f"the {self.name} adapter cannot list {kind.value} assets")
+
+    def prepare_writes(self) -> None:  # noqa: B027 - optional hook
+        """Called once before apply's first write (a client with short SDK retries, say)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and in-process servers."""

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
-from reconciler.kinds.rules import rules_for
+from reconciler.kinds.registry import rules_for
+from reconciler.kinds.resolve import Resolver
 from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
 from reconciler.model.errors import PlanError
 from reconciler.model.live import LiveAsset, LiveState
 from reconciler.model.resources import DesiredState, Resource
 from reconciler.model.secrets import masked
 from reconciler.plan.graph import order_changes
-from reconciler.plan.resolve import Resolver
 from reconciler.project import IgnoreRule, Target
 
 
@@ -68,7 +68,7 @@ def _plan_resource(
                 hint="create it outside this project, or drop 'external: true' to manage it here",
             )
         return None, [], []
-    doc = rules.desired_doc(resource, resolver)
+    doc = rules.desired(resource, resolver)
     deps = rules.dependencies(resource.name, doc, declared)
     refs = [
         *rules.dependencies(resource.name, doc, set(live.assets)),
@@ -95,7 +95,7 @@ def _plan_resource(
             desired=doc,
         )
         return change, deps, refs
-    found = drop_ignored(resource.address, rules.diff(doc, asset.doc), target.ignore)
+    found = drop_ignored(resource.address, rules.field_diffs(doc, asset.doc), target.ignore)
     if not found:
         return None, deps, refs
     immutable = rules.needs_replace(found)

@@ -1,10 +1,10 @@
 """The one retry policy of apply: throttling and server errors back off, busy endpoints wait.
 
 The SDK has its own retry loop (429/503 for ``retry_timeout_seconds``, then a builtin
-``TimeoutError`` whose ``__cause__`` is the last API error). The client is built with a short
-SDK budget (see ``reconciler.workspace.client``) so that loop gives up fast and this policy
-decides: it unwraps the ``TimeoutError``, honours ``Retry-After``, waits out a busy endpoint,
-and stops when the change's retry budget is spent.
+``TimeoutError`` whose ``__cause__`` is the last API error). The client writes use has a short
+SDK budget (``reconciler.adapters.databricks.client.short_retry_client``) so that loop gives up
+fast and this policy decides: it unwraps the ``TimeoutError``, honours ``Retry-After``, waits
+out a busy endpoint, and stops when the change's retry budget is spent.
 """
 
 from __future__ import annotations

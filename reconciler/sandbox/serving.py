@@ -25,6 +25,8 @@ from reconciler.sandbox.permissions import caller_level, grant_creator, require
 from reconciler.sandbox.serving_state import COLLECTION, IDS, detailed, load, settle, summary
 from reconciler.sandbox.store import Doc
 
+SERVES = ("serving_endpoint", "quota")
+"""The asset kinds (address prefixes) these routes serve."""
 router = Router()
 
 

@@ -32,6 +32,8 @@ METASTORE_ID = "5a4d6b1e-0000-4000-8000-5a4db0c5e000"
 STATUSES = {"PENDING_REGISTRATION", "READY", "FAILED_REGISTRATION"}
 NAME_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 ALIAS = re.compile(r"^[\w\-]{1,255}$")
+SERVES = ("registered_model", "model_alias")
+"""The asset kinds (address prefixes) these routes serve."""
 router = Router()
 
 

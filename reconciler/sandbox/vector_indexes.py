@@ -38,6 +38,8 @@ DELETING = "vs_indexes_deleting"
 INDEX_NAME = re.compile(r"^[A-Za-z0-9_]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$")
 SUBTYPES = {"HYBRID", "FULL_TEXT"}
 SPARK_TYPES = {"integer": "int", "long": "bigint", "short": "smallint", "byte": "tinyint"}
+SERVES = ("vector_index",)
+"""The asset kinds (address prefixes) these routes serve."""
 router = Router()
 
 

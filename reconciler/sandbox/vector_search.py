@@ -31,6 +31,8 @@ ENDPOINT_IDS = "vs_endpoint_ids"
 INDEXES = "vs_indexes"
 ENDPOINT_TYPES = {"STANDARD", "STORAGE_OPTIMIZED"}
 ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,48}$")
+SERVES = ("vector_search_endpoint",)
+"""The asset kinds (address prefixes) these routes serve."""
 router = Router()
 
 

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 from databricks.sdk import WorkspaceClient
 
+from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
 from reconciler.cli import cli
 from reconciler.sandbox import SandboxConfig, SandboxServer
 from reconciler.sandbox.config import Delays
-from reconciler.workspace.client import ClientSettings, sandbox_client
 
 FAST_DELAYS = {
     f"RECONCILER_SANDBOX_DELAY_{k.upper()}": str(v) for k, v in Delays.fast().__dict__.items()

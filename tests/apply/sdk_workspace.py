@@ -7,12 +7,12 @@ from typing import ClassVar
 
 from databricks.sdk import WorkspaceClient
 
+from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
+from reconciler.adapters.databricks.workspace import apply_change
 from reconciler.apply import ApplyResult, ApplySettings, execute
 from reconciler.model.changes import Change, Plan, summarize
 from reconciler.model.live import LiveAsset, LiveState, ReadRequest, Workspace
 from reconciler.model.resources import KindName
-from reconciler.workspace.client import ClientSettings, sandbox_client
-from reconciler.workspace.databricks_apply import apply_change
 
 FAST = ApplySettings(
     poll_initial=0.01, poll_max=0.05, retry_budget=20, change_timeout=30, project="demo"

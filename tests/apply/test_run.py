@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply.provenance import git_commit
-from reconciler.apply.run import check_fresh
+from reconciler.commands.apply import check_fresh
 from reconciler.model.changes import Action, Change, Plan
 from reconciler.model.errors import ApplyError
 from reconciler.project import Project, Target, TargetType

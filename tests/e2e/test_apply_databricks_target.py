@@ -8,9 +8,9 @@ import pytest
 import yaml
 from apply.e2e_helpers import run
 
+from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
 from reconciler.apply.workspace_lock import WorkspaceLock, lock_path
 from reconciler.sandbox import SandboxServer, register_versions_up_to
-from reconciler.workspace.client import ClientSettings, sandbox_client
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 import requests
 from apply.e2e_helpers import FAST_DELAYS, fast_sandbox, live_client, plan_exit, run, seed
 
-from reconciler.apply import run as run_module
-from reconciler.workspace.client import session_of
+from reconciler.adapters.databricks.client import session_of
+from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 
 
 def kill_apply_at(project: Path, event: str, nth: int, address_part: str = "") -> list[str]:
@@ -84,18 +84,18 @@ def test_apply_dying_after_n_writes_converges_on_rerun(
 ) -> None:
     fast_sandbox(monkeypatch)
     seed(example_project)
-    original = run_module.use_short_sdk_retries
+    original = DatabricksWorkspace.prepare_writes
 
-    def crashing(workspace: Any) -> None:
+    def crashing(workspace: DatabricksWorkspace) -> None:
         original(workspace)
         session = session_of(workspace.client)
         assert session is not None
         session.mount("http://", CrashingAdapter(writes))
 
-    monkeypatch.setattr(run_module, "use_short_sdk_retries", crashing)
+    monkeypatch.setattr(DatabricksWorkspace, "prepare_writes", crashing)
     with pytest.raises(Crash):
         run(example_project, "apply", "--auto-approve")
-    monkeypatch.setattr(run_module, "use_short_sdk_retries", original)
+    monkeypatch.setattr(DatabricksWorkspace, "prepare_writes", original)
     assert plan_exit(example_project)[0] == 2, "the crash left work to do"
     assert_converges(example_project)
 

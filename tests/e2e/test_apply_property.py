@@ -18,13 +18,13 @@ from apply.e2e_helpers import FAST_DELAYS
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply.run import ApplyRequest, run_apply
-from reconciler.plan import make_plan
-from reconciler.project import load_project
+from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
+from reconciler.commands.apply import ApplyRequest, run_apply
+from reconciler.commands.plan import make_plan
+from reconciler.manifest import load_project
 from reconciler.runtime.context import NullProgress, ProgressSink
 from reconciler.runtime.settings import ApplySettings
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
-from reconciler.workspace.client import ClientSettings, sandbox_client
 
 MODELS = ["main.s.alpha", "main.s.beta"]
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"

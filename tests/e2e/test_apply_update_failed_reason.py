@@ -11,13 +11,13 @@ import pytest
 import yaml
 from apply.e2e_helpers import run
 
+from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
 from reconciler.sandbox import (
     SandboxConfig,
     SandboxServer,
     register_versions_up_to,
     set_version_status,
 )
-from reconciler.workspace.client import ClientSettings, sandbox_client
 
 CLF = "main.support.intent_classifier"
 

@@ -17,9 +17,9 @@ from click.testing import CliRunner, Result
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
+from reconciler.adapters.databricks.client import sandbox_client
 from reconciler.cli import cli
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
-from reconciler.workspace.client import sandbox_client
 
 CLF = "main.support.intent_classifier"
 SUM = "main.support.ticket_summarizer"

@@ -15,13 +15,13 @@ from databricks.sdk import WorkspaceClient
 from fixtures.project import copy_example_project
 
 import reconciler.plan  # noqa: F401 - import order: plan before workspace
+from reconciler.adapters.databricks.client import sandbox_client
+from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 from reconciler.apply import ApplySettings, execute
 from reconciler.cli import cli
-from reconciler.plan import PlanResult, make_plan
-from reconciler.project import load_project
+from reconciler.commands.plan import PlanResult, make_plan
+from reconciler.manifest import load_project
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
-from reconciler.workspace.client import sandbox_client
-from reconciler.workspace.databricks import DatabricksWorkspace
 
 FAST_APPLY = ApplySettings(poll_initial=0.01, poll_max=0.05, project="support-assistant")
 MODEL = "main.support.intent_classifier"

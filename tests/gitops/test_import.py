@@ -11,10 +11,10 @@ import yaml
 from databricks.sdk.service.vectorsearch import EndpointType
 
 from gitops.live import MODEL, LiveProject, start
+from reconciler.adapters.databricks.client import sandbox_client
 from reconciler.importer import import_assets
 from reconciler.model.resources import KindName
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
-from reconciler.workspace.client import sandbox_client
 
 FAST = {"RECONCILER_SANDBOX_DELAY_CONFIG_UPDATE": "0.01"}
 

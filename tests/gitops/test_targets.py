@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from gitops.gitrepo import commit_all, init
 from reconciler.cli import cli
 from reconciler.gitops.targets import affected_targets
-from reconciler.project import TargetType, load_project
+from reconciler.manifest import load_project
+from reconciler.project import TargetType
 
 PROJECT = """\
 project: demo

@@ -49,8 +49,7 @@ def test_logging_after_a_cli_run_still_works(
 ) -> None:
     """The CLI configures logging while a test runner has swapped stderr; library code logging
     later in the same process must reach the stderr of that moment, not the old stream."""
-    from reconciler.manifest import load_desired_state
-    from reconciler.project import load_project
+    from reconciler.manifest import load_desired_state, load_project
 
     assert run_cli(["-v", "validate"], cwd=example_project).exit_code == 0
     capsys.readouterr()

@@ -7,9 +7,8 @@ from pathlib import Path
 from manifest.helpers import run_cli
 from reconciler.kinds.registered_model import ModelAliasSpec
 from reconciler.kinds.serving_endpoint import ServingEndpointSpec
-from reconciler.manifest import load_desired_state
+from reconciler.manifest import load_desired_state, load_project
 from reconciler.model.resources import KindName
-from reconciler.project import load_project
 
 
 def test_validate_example_project_exits_0(example_project: Path) -> None:

@@ -9,7 +9,7 @@ import jsonschema
 import yaml
 
 from manifest.helpers import run_cli
-from reconciler import schema
+from reconciler.manifest import schema
 
 REPO = Path(__file__).resolve().parents[2]
 

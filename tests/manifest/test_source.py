@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.manifest import load_desired_state
+from reconciler.manifest import load_desired_state, load_project
 from reconciler.manifest.source import FileSystemSource, SourceTree, match_glob, match_globs
 from reconciler.model.errors import ManifestError
-from reconciler.project import load_project
 
 
 @pytest.mark.parametrize(

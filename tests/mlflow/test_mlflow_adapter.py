@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from mlflow import MlflowClient
 
-from reconciler.kinds.rules import rules_for
+from reconciler.adapters.databricks.kinds import normalize
+from reconciler.adapters.mlflow import MlflowWorkspace, resolve_uris, sqlite_path
+from reconciler.adapters.mlflow.uris import display_uri
 from reconciler.model.changes import Action, Change, FieldDiff
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import OWNER_TAG, ReadRequest
 from reconciler.model.resources import KindName, address_of
-from reconciler.workspace.mlflow import MlflowWorkspace, resolve_uris, sqlite_path
-from reconciler.workspace.mlflow.uris import display_uri
 
 MODEL = "support.intent classifier"  # free-form: dots and spaces are fine in MLflow
 Register = Callable[[str, int], list[int]]
@@ -149,7 +149,7 @@ def test_raw_and_doc_agree_with_the_planner_normalization(
     )
     assert len(assets) == 2
     for asset in assets.values():
-        assert rules_for(asset.kind).normalize(asset.raw) == asset.doc
+        assert normalize(asset.kind, asset.raw) == asset.doc
 
 
 def test_alias_moved_behind_our_back_reads_as_the_new_version(

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from mlflow import MlflowClient
 
+from reconciler.adapters.mlflow import MlflowWorkspace
 from reconciler.apply import execute
-from reconciler.plan import make_plan
-from reconciler.project import load_project
+from reconciler.commands.plan import make_plan
+from reconciler.manifest import load_project
 from reconciler.runtime.result import Outcome
-from reconciler.workspace.mlflow import MlflowWorkspace
 
 TRAINED, FRESH = "team.trained", "team.fresh"
 comments = st.none() | st.sampled_from(["Routes tickets", "Ranks answers"])

@@ -12,11 +12,11 @@ from collections.abc import Callable
 import pytest
 from databricks.sdk import WorkspaceClient
 
+from reconciler.adapters.mlflow import MlflowWorkspace
 from reconciler.model.changes import Action, Change
 from reconciler.model.live import ReadRequest
 from reconciler.model.resources import KindName
 from reconciler.sandbox import SandboxServer
-from reconciler.workspace.mlflow import MlflowWorkspace
 
 MODEL = "main.support.intent"
 

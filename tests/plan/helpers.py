@@ -8,13 +8,13 @@ from typing import Any
 
 import yaml
 
-from reconciler.kinds.rules import rules_for
-from reconciler.manifest import load_desired_state
+from reconciler.adapters.databricks.kinds import normalize
+from reconciler.manifest import load_desired_state, load_project
 from reconciler.model.changes import Plan
 from reconciler.model.live import LiveAsset, LiveState, VersionInfo
 from reconciler.model.resources import DesiredState, KindName, address_of
 from reconciler.plan.planner import build_plan
-from reconciler.project import Target, load_project
+from reconciler.project import Target
 
 PROJECT = "proj"
 
@@ -39,7 +39,7 @@ def desired_state(
 def live_asset(
     kind: KindName, name: str, raw: Mapping[str, Any], owner: str | None = None
 ) -> LiveAsset:
-    return LiveAsset(kind=kind, name=name, doc=rules_for(kind).normalize(raw), raw=raw, owner=owner)
+    return LiveAsset(kind=kind, name=name, doc=normalize(kind, raw), raw=raw, owner=owner)
 
 
 def live_state(

@@ -9,6 +9,12 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
+from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
+from reconciler.adapters.databricks.concurrency import AdaptiveLimiter
+from reconciler.adapters.databricks.registered_model import alias_inventory_key
+from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
+from reconciler.adapters.databricks.vector_index import index_marker_key
+from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import OWNER_TAG, ReadRequest
 from reconciler.model.resources import KindName
@@ -19,10 +25,6 @@ from reconciler.sandbox import (
     SandboxServer,
     register_versions_up_to,
 )
-from reconciler.workspace import ownership
-from reconciler.workspace.client import ClientSettings, sandbox_client
-from reconciler.workspace.concurrency import AdaptiveLimiter
-from reconciler.workspace.databricks import DatabricksWorkspace
 
 MODEL = "main.s.clf"
 RM, MA, SE, Q = (
@@ -109,16 +111,16 @@ def test_prune_finds_owned_assets_through_their_markers(
     register_versions_up_to(sdk, MODEL, 1)
     sdk.registered_models.set_alias(MODEL, "champion", 1)
     sdk.registered_models.set_alias(MODEL, "manual", 1)
-    _tag_model(sdk, {OWNER_TAG: "proj", ownership.alias_inventory_key("proj"): "champion"})
+    _tag_model(sdk, {OWNER_TAG: "proj", alias_inventory_key("proj"): "champion"})
     _endpoint(sdk, "ours", {OWNER_TAG: "proj"})
     _endpoint(sdk, "theirs", {OWNER_TAG: "other"})
-    _endpoint(sdk, "quota-only", {ownership.QUOTA_TAG: "proj"})
+    _endpoint(sdk, "quota-only", {QUOTA_TAG: "proj"})
     sdk.vector_search_endpoints.create_endpoint("vs", vectorsearch.EndpointType.STANDARD)
     sdk.vector_search_endpoints.update_endpoint_custom_tags(
         "vs",
         [
             vectorsearch.CustomTag(key=OWNER_TAG, value="proj"),
-            vectorsearch.CustomTag(key=ownership.index_marker_key("main.s.idx"), value="proj"),
+            vectorsearch.CustomTag(key=index_marker_key("main.s.idx"), value="proj"),
         ],
     )
     _index(sdk, "main.s.idx", "vs")

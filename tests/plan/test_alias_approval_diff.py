@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.kinds.rules import rules_for
+from reconciler.adapters.databricks.kinds import normalize
+from reconciler.kinds.registry import rules_for
 from reconciler.model.resources import KindName
 
 LIVE = {"model": "m", "alias": "champion", "version": 4, "approval": "CHG-1"}
@@ -28,7 +29,8 @@ def test_a_move_is_a_version_change_and_records_the_approval_on_the_new_version(
 
 
 def test_normalize_reads_the_approval_the_adapter_found() -> None:
-    rules = rules_for(KindName.MODEL_ALIAS)
     raw = {"model": "m", "alias_name": "champion", "version_num": "4", "approval": "CHG-1"}
-    assert rules.normalize(raw) == LIVE
-    assert "approval" not in rules.normalize({"model": "m", "alias_name": "a", "version_num": 1})
+    assert normalize(KindName.MODEL_ALIAS, raw) == LIVE
+    assert "approval" not in normalize(
+        KindName.MODEL_ALIAS, {"model": "m", "alias_name": "a", "version_num": 1}
+    )

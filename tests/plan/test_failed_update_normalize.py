@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.kinds.rules import rules_for
+from reconciler.adapters.databricks.kinds import normalize
 from reconciler.model.resources import KindName
 
 
@@ -32,12 +32,11 @@ def _raw(update: str) -> dict[str, Any]:
 
 
 def test_a_failed_pending_config_is_not_read_as_live() -> None:
-    rules = rules_for(KindName.SERVING_ENDPOINT)
     for update in ("UPDATE_FAILED", "UPDATE_CANCELED"):
-        doc = rules.normalize(_raw(update))
+        doc = normalize(KindName.SERVING_ENDPOINT, _raw(update))
         assert [e["version"] for e in doc["served_entities"]] == [1], update
 
 
 def test_an_update_in_progress_still_compares_the_pending_config() -> None:
-    doc = rules_for(KindName.SERVING_ENDPOINT).normalize(_raw("IN_PROGRESS"))
+    doc = normalize(KindName.SERVING_ENDPOINT, _raw("IN_PROGRESS"))
     assert [e["version"] for e in doc["served_entities"]] == [2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.kinds.rules import rules_for
+from reconciler.adapters.databricks.kinds import normalize
 from reconciler.model.changes import Action
 from reconciler.model.resources import KindName
 
@@ -73,7 +73,7 @@ def test_effective_budget_policy_is_not_drift(tmp_path: Path) -> None:
     manifest = {"name": "vs", "type": "STANDARD", "tags": {"team": "ml"}}
     plan = plan_of(tmp_path, {"vector_search_endpoints": [manifest]}, live_asset(VSE, "vs", raw))
     assert plan.empty
-    assert "budget_policy_id" not in rules_for(VSE).normalize(raw)
+    assert "budget_policy_id" not in normalize(VSE, raw)
 
 
 def test_set_budget_policy_compares_against_set_not_effective(tmp_path: Path) -> None:

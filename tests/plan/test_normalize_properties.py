@@ -7,9 +7,10 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.kinds.quota_rules import canonical_limits
-from reconciler.kinds.rules import rules_for
-from reconciler.kinds.vector_search_rules import fold_schema
+from reconciler.adapters.databricks.kinds import normalize
+from reconciler.kinds.quota import canonical_limits
+from reconciler.kinds.registry import rules_for
+from reconciler.kinds.vector_search import fold_schema
 from reconciler.model.resources import KindName
 
 keys = st.text(alphabet="abcdefghij_", min_size=1, max_size=8)
@@ -22,7 +23,9 @@ def test_tags_in_any_order_compare_equal(tags: dict[str, str], data: st.DataObje
     wire = [{"key": k, "value": v} for k, v in tags.items()]
     shuffled = data.draw(st.permutations(wire))
     rules = rules_for(KindName.VECTOR_SEARCH_ENDPOINT)
-    live = rules.normalize({"name": "vs", "endpoint_type": "STANDARD", "custom_tags": shuffled})
+    live = normalize(
+        rules.kind, {"name": "vs", "endpoint_type": "STANDARD", "custom_tags": shuffled}
+    )
     assert rules.diff({"name": "vs", "tags": dict(sorted(tags.items()))}, live) == []
 
 
@@ -41,8 +44,17 @@ def test_rate_limits_in_any_order_compare_equal(limits: list[dict], data: st.Dat
     limits = [lim for lim in limits if "calls" in lim or "tokens" in lim]
     shuffled = data.draw(st.permutations(limits))
     rules = rules_for(KindName.QUOTA)
-    live = rules.normalize({"name": "ep", "ai_gateway": {"rate_limits": shuffled}})
-    desired = {"endpoint": "ep", "rate_limits": canonical_limits(limits)}
+    live = normalize(rules.kind, {"name": "ep", "ai_gateway": {"rate_limits": shuffled}})
+    in_manifest = [
+        {
+            "key": lim["key"],
+            "principal": lim["principal"],
+            "calls_per_minute": lim.get("calls"),
+            "tokens_per_minute": lim.get("tokens"),
+        }
+        for lim in limits
+    ]
+    desired = {"endpoint": "ep", "rate_limits": canonical_limits(in_manifest)}
     assert rules.diff(desired, live) == []
 
 

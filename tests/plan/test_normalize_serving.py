@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from reconciler.kinds.rules import rules_for
+from reconciler.adapters.databricks.kinds import normalize
 from reconciler.model.changes import Action
 from reconciler.model.resources import KindName
 
@@ -207,7 +207,6 @@ def test_secret_environment_values_are_masked_in_diffs(tmp_path: Path) -> None:
 
 
 def test_permissions_compare_direct_entries_only() -> None:
-    rules = rules_for(SE)
     raw = endpoint_raw(
         permissions=[
             {
@@ -220,5 +219,5 @@ def test_permissions_compare_direct_entries_only() -> None:
             },
         ]
     )
-    doc = rules.normalize(raw)
+    doc = normalize(SE, raw)
     assert doc["permissions"] == [{"user": "a@x.com", "level": "CAN_QUERY"}]

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from reconciler.adapters import open_workspace, sandbox_state_dir
+from reconciler.adapters.databricks.workspace import DatabricksWorkspace
+from reconciler.manifest import load_project
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import ReadRequest
 from reconciler.model.resources import KindName
-from reconciler.project import load_project
-from reconciler.workspace import open_workspace, sandbox_state_dir
-from reconciler.workspace.databricks import DatabricksWorkspace
 
 
 def _project(root: Path, target: str) -> Path:

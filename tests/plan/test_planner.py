@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.kinds.rules import rules_for
+from reconciler.kinds.registry import rules_for
 from reconciler.model.changes import Action, FieldDiff
 from reconciler.model.errors import PlanError
 from reconciler.model.resources import KindName

@@ -7,13 +7,13 @@ import sys
 
 import pytest
 
-from reconciler.kinds.rules import all_rules, rules_for
+from reconciler.kinds.registry import all_rules, rules_for
 from reconciler.model.resources import KindName
 
 _CHECK = """
 import importlib, sys
 importlib.import_module(sys.argv[1])
-from reconciler.kinds.rules import rules_for
+from reconciler.kinds.registry import rules_for
 from reconciler.model.resources import KindName
 print(",".join(sorted(rules_for(k).kind.value for k in KindName)))
 """
@@ -22,11 +22,11 @@ print(",".join(sorted(rules_for(k).kind.value for k in KindName)))
 @pytest.mark.parametrize(
     "first",
     [
-        "reconciler.kinds.serving_endpoint_rules",
-        "reconciler.kinds.vector_search_rules",
-        "reconciler.kinds.quota_rules",
-        "reconciler.kinds.registered_model_rules",
-        "reconciler.importer.shape",
+        "reconciler.kinds.serving_endpoint",
+        "reconciler.kinds.vector_search",
+        "reconciler.kinds.quota",
+        "reconciler.kinds.registered_model",
+        "reconciler.importer.run",
     ],
 )
 def test_every_kind_resolves_after_importing_one_rules_module_first(first: str) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.adapters import open_workspace
+from reconciler.adapters.databricks.workspace import DatabricksWorkspace
+from reconciler.manifest import load_project
 from reconciler.model.errors import ManifestError
-from reconciler.project import load_project
-from reconciler.workspace import open_workspace
-from reconciler.workspace.databricks import DatabricksWorkspace
 
 PROJECT = """\
 project: demo

@@ -262,9 +262,8 @@ def test_a_redirect_from_an_allowed_host_carries_no_token_to_another_host(
     host changes. Checked for the client plan reads with and the one apply writes with."""
     from databricks.sdk.errors import DatabricksError
 
-    from reconciler.apply.client import short_retry_client
+    from reconciler.adapters.databricks.client import short_retry_client, target_client
     from reconciler.project import Target, TargetType
-    from reconciler.workspace.client import target_client
 
     with Listener(host="localhost") as elsewhere, Listener() as allowed:
         allowed.redirect_to = elsewhere.url

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.model.errors import WorkspaceError
-from reconciler.workspace.hosts import (
+from reconciler.adapters.hosts import (
     Origin,
     allowed_origins,
     check_allowed,
@@ -15,6 +14,7 @@ from reconciler.workspace.hosts import (
     parse_origin,
     resolved_host,
 )
+from reconciler.model.errors import WorkspaceError
 
 WS = Origin("https", "adb-1.2.azuredatabricks.net", 443)
 
@@ -90,7 +90,7 @@ def test_the_host_is_resolved_as_the_sdk_does_without_a_request(
 def test_an_explicit_oidc_discovery_url_must_be_allowed_too(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reconciler.workspace.hosts import check_databricks_config
+    from reconciler.adapters.hosts import check_databricks_config
 
     monkeypatch.setenv("RECONCILER_ALLOWED_HOSTS", "https://ws.example")
     check_databricks_config({"host": "https://ws.example"}, where="t")
@@ -134,7 +134,7 @@ def test_the_sdk_still_has_the_steps_the_resolver_skips() -> None:
     probe). Fail here first, with the reason."""
     from databricks.sdk.config import Config
 
-    from reconciler.workspace.hosts import _ResolveOnly
+    from reconciler.adapters.hosts import _ResolveOnly
 
     for step in ("_resolve_host_metadata", "_validate", "init_auth"):
         assert step in vars(Config), f"databricks-sdk no longer has Config.{step}"

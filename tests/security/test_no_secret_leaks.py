@@ -26,9 +26,9 @@ from click.testing import CliRunner, Result
 from databricks.sdk import WorkspaceClient
 from fixtures.project import copy_example_project
 
+from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
 from reconciler.cli import cli
 from reconciler.sandbox import SandboxServer, register_versions_up_to
-from reconciler.workspace.client import ClientSettings, sandbox_client
 
 TOKEN = "dapi-LEAK-CANARY-123"
 SCOPE, KEY = "leakscope-7f3a", "leakkey-9c1e"

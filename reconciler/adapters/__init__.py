@@ -1,4 +1,8 @@
-"""Adapters to live systems, and ``open_workspace``: the one way commands get one for a target."""
+"""Adapters to live systems, and ``open_workspace``: the one way commands get one for a target.
+
+One package per target type (``databricks``, which the sandbox speaks too, and ``mlflow``); in
+each, one module per kind holds the reads, the writes and the wire mapping both ways.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from pathlib import Path
 
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import Workspace
-from reconciler.project import Project, Target, TargetType
+from reconciler.project import Project, Target, TargetType, select_target
+from reconciler.sandbox import SandboxConfig, SandboxServer
 
 SANDBOX_STATE = Path(".reconciler") / "sandbox"
 
@@ -24,8 +29,6 @@ def sandbox_state_dir(project: Project, target: Target) -> Path:
 @contextmanager
 def open_workspace(project: Project, target_name: str) -> Iterator[Workspace]:
     """The live system behind a target, closed (and an in-process sandbox stopped) on exit."""
-    from reconciler.project import select_target
-
     name, target = select_target(project, target_name)
     workspace = _open(project, name, target)
     try:
@@ -36,9 +39,9 @@ def open_workspace(project: Project, target_name: str) -> Iterator[Workspace]:
 
 def _open(project: Project, name: str, target: Target) -> Workspace:
     if target.type is TargetType.SANDBOX:
-        from reconciler.sandbox import SandboxConfig, SandboxServer
-        from reconciler.workspace.client import sandbox_client
-        from reconciler.workspace.databricks import DatabricksWorkspace
+        # Lazy: databricks-sdk takes seconds to import; --help and validate never need it.
+        from reconciler.adapters.databricks.client import sandbox_client
+        from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 
         config = SandboxConfig()
         config.faults.rate_limit = target.rate_limit
@@ -62,13 +65,14 @@ def _open(project: Project, name: str, target: Target) -> Workspace:
             raise
         return DatabricksWorkspace(client, on_close=server.stop)
     if target.type is TargetType.DATABRICKS:
-        from reconciler.workspace.client import target_client
-        from reconciler.workspace.databricks import DatabricksWorkspace
+        # Lazy: databricks-sdk takes seconds to import; --help and validate never need it.
+        from reconciler.adapters.databricks.client import target_client
+        from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 
         return DatabricksWorkspace(target_client(target))
     if target.type is TargetType.MLFLOW:
-        from reconciler.workspace.hosts import check_mlflow_registry
-        from reconciler.workspace.mlflow import MlflowWorkspace
+        from reconciler.adapters.hosts import check_mlflow_registry
+        from reconciler.adapters.mlflow import MlflowWorkspace
 
         check_mlflow_registry(target.tracking_uri, where=f"target {name!r}")
 

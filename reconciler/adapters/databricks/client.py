@@ -5,11 +5,12 @@ sandbox takes any token, so it gets a fixed placeholder with ``auth_type="pat"``
 keeps stray ``DATABRICKS_*`` credentials in the environment from mixing in). The token is never
 logged or printed: errors show the host and the auth type only. With
 ``RECONCILER_ALLOWED_HOSTS`` set, a real target's host is checked before the SDK is even
-configured (``reconciler.workspace.hosts``); the sandbox is loopback and never checked.
+configured (``reconciler.adapters.hosts``); the sandbox is loopback and never checked.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,9 @@ import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 
+from reconciler.adapters.hosts import check_databricks_config
 from reconciler.model.errors import WorkspaceError
 from reconciler.project import Target
-from reconciler.workspace.hosts import check_databricks_config
 
 SANDBOX_TOKEN = "sandbox"
 _LOOPBACK = ("http://127.0.0.1", "http://localhost")
@@ -39,7 +40,7 @@ _QUIET = _QuietLoopbackProbe()
 
 @dataclass(frozen=True)
 class ClientSettings:
-    """Transport knobs. Apply (H4) owns the retry policy and may tune these defaults."""
+    """Transport knobs (the retry policy of writes is ``reconciler.runtime.retry``)."""
 
     retry_timeout_seconds: int = 120
     """How long the SDK keeps retrying 429/503 and connection errors for one call."""
@@ -112,3 +113,36 @@ def _first_line(exc: Exception) -> str:
     line = text[0] if text else type(exc).__name__
     # The SDK appends a config dump to auth errors; keep only what precedes it.
     return line.split(". Config:")[0]
+
+
+# --- the client writes use -------------------------------------------------------------
+
+SDK_RETRY_SECONDS = 1
+"""The SDK's own retry window for apply calls (it accepts whole seconds, at least 1)."""
+
+
+def short_retry_client(
+    client: WorkspaceClient, seconds: int = SDK_RETRY_SECONDS
+) -> WorkspaceClient:
+    """The same auth and host, with the SDK's own retry loop (429/503 for
+    ``retry_timeout_seconds``, then a builtin ``TimeoutError``) cut to one short window, so
+    that ``reconciler.runtime.retry`` decides (Retry-After, busy endpoints, the change's own
+    budget) and reports the API's own error. Reads keep the generous budget."""
+    config = copy.copy(client.config)
+    # Config attributes live in one dict; give the copy its own before changing a value.
+    config._inner = dict(config._inner)
+    config.retry_timeout_seconds = seconds
+    fresh = WorkspaceClient(config=config)
+    old, new = session_of(client), session_of(fresh)
+    if old is not None and new is not None:
+        for prefix, adapter in old.adapters.items():
+            if isinstance(adapter, requests.adapters.HTTPAdapter):
+                new.mount(
+                    prefix,
+                    requests.adapters.HTTPAdapter(
+                        pool_connections=adapter._pool_connections,
+                        pool_maxsize=adapter._pool_maxsize,
+                        pool_block=adapter._pool_block,
+                    ),
+                )
+    return fresh

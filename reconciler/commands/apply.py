@@ -9,15 +9,19 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.adapters import open_workspace, sandbox_state_dir
 from reconciler.apply.executor import execute
 from reconciler.apply.lock import FileLock
 from reconciler.apply.provenance import git_commit
 from reconciler.apply.safety import check_destructive
+from reconciler.commands.plan import make_plan
 from reconciler.manifest.source import SourceTree
 from reconciler.model.changes import Plan
 from reconciler.model.errors import ApplyError
 from reconciler.model.live import Workspace
-from reconciler.project import Project, Target, TargetType
+from reconciler.plan.planfile import load
+from reconciler.plan.sealed import unseal
+from reconciler.project import Project, Target, TargetType, select_target
 from reconciler.runtime.context import ProgressSink
 from reconciler.runtime.result import ApplyResult
 from reconciler.runtime.settings import ApplySettings
@@ -48,8 +52,6 @@ class ApplyRun:
 
 def local_lock(project: Project, name: str, target: Target, timeout: float) -> FileLock:
     """Sandbox: in its state directory. MLflow: beside the project's other local state."""
-    from reconciler.workspace import sandbox_state_dir
-
     if target.type is TargetType.SANDBOX:
         path = sandbox_state_dir(project, target) / "apply.lock"
     else:
@@ -60,6 +62,7 @@ def local_lock(project: Project, name: str, target: Target, timeout: float) -> F
 def workspace_lock(
     workspace: Workspace, project: Project, name: str, timeout: float
 ) -> AbstractContextManager[object]:
+    # Lazy: databricks-sdk takes seconds to import; --help and validate never need it.
     from databricks.sdk import WorkspaceClient
 
     from reconciler.apply.workspace_lock import WorkspaceLock
@@ -91,25 +94,11 @@ def check_fresh(saved: Plan, fresh: Plan, project: Project, name: str, source: s
         )
 
 
-def use_short_sdk_retries(workspace: Workspace) -> None:
-    """Writes go through our retry policy: give a Databricks adapter a client whose own SDK
-    retry loop gives up quickly (see ``reconciler.apply.client``)."""
-    from databricks.sdk import WorkspaceClient
-
-    from reconciler.apply.client import short_retry_client
-
-    client = getattr(workspace, "client", None)
-    if isinstance(client, WorkspaceClient):
-        workspace.client = short_retry_client(client)  # type: ignore[attr-defined]
-
-
 @contextmanager
 def locked_workspace(
     project: Project, name: str, target: Target, lock_timeout: float
 ) -> Iterator[Workspace]:
     """The target's workspace, with the apply lock held for as long as it is open."""
-    from reconciler.workspace import open_workspace
-
     with ExitStack() as stack:
         if target.type is not TargetType.DATABRICKS:
             stack.enter_context(local_lock(project, name, target, lock_timeout))
@@ -133,11 +122,6 @@ def run_apply(
     are then refused unless allowed, before any write; ``confirm`` is asked last. Neither is
     called for a saved plan: it was shown and reviewed when it was made.
     """
-    from reconciler.plan import make_plan
-    from reconciler.plan.planfile import load
-    from reconciler.plan.sealed import unseal
-    from reconciler.project import select_target
-
     name, target = select_target(project, request.target)
     saved = load(request.plan_file) if request.plan_file is not None else None
     with locked_workspace(project, name, target, request.lock_timeout) as workspace:
@@ -161,7 +145,7 @@ def run_apply(
         if target.type is TargetType.SANDBOX:
             overrides.update(LOCAL_POLL)
         settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
-        use_short_sdk_retries(workspace)
+        workspace.prepare_writes()
         with progress(plan) as sink:
             run.result = execute(plan, workspace, fresh.live, settings=settings, progress=sink)
         return run

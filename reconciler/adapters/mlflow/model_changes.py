@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.adapters.mlflow.promotion import own_tag
 from reconciler.model.changes import Change
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.resources import KindName, address_of
-from reconciler.workspace.mlflow.promotion import own_tag
 
 
 def split_alias_name(name: str) -> tuple[str, str]:

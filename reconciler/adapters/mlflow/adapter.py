@@ -1,6 +1,7 @@
 """The Workspace over one MLflow model registry: read in the spec shape, apply one change.
 
-MLflow itself is imported on first use: importing it costs most of a second.
+This module imports MLflow (most of a second), so ``reconciler.adapters`` imports it only when
+an mlflow target is opened; the client itself is built on first use.
 """
 
 from __future__ import annotations
@@ -10,9 +11,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from reconciler.adapters.mlflow.live_assets import alias_asset, int_version, model_asset
+from reconciler.adapters.mlflow.model_changes import (
+    ModelOps,
+    check_model_name,
+    no_owner,
+    ops_from_diffs,
+    ops_to_converge,
+    split_alias_name,
+)
+from reconciler.adapters.mlflow.promotion import (
+    approval_tag,
+    promotion_record,
+    promotion_tag,
+)
+from reconciler.adapters.mlflow.uris import display_uri, resolve_uris, scrub, sqlite_path
 from reconciler.model.changes import Action, Change
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import (
@@ -24,27 +44,11 @@ from reconciler.model.live import (
     Workspace,
 )
 from reconciler.model.resources import KindName
-from reconciler.workspace.mlflow.live_assets import alias_asset, int_version, model_asset
-from reconciler.workspace.mlflow.model_changes import (
-    ModelOps,
-    check_model_name,
-    no_owner,
-    ops_from_diffs,
-    ops_to_converge,
-    split_alias_name,
-)
-from reconciler.workspace.mlflow.promotion import (
-    approval_tag,
-    promotion_record,
-    promotion_tag,
-)
-from reconciler.workspace.mlflow.uris import display_uri, resolve_uris, scrub, sqlite_path
+from reconciler.project import Project, Target
+from reconciler.runtime.context import current_settings
 
 if TYPE_CHECKING:
-    from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion, RegisteredModel
-
-    from reconciler.project import Project, Target
 
 _MISSING_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"})
 _READY = "READY"
@@ -105,8 +109,6 @@ class MlflowWorkspace(Workspace):
             if self._client is None:
                 for noisy in ("mlflow.store.db.utils", "alembic", "mlflow.store.db"):
                     logging.getLogger(noisy).setLevel(logging.WARNING)
-                from mlflow import MlflowClient
-
                 if self._sqlite is not None:  # e.g. .reconciler/mlflow.db in a fresh clone
                     self._sqlite.parent.mkdir(parents=True, exist_ok=True)
                 self._client = MlflowClient(
@@ -123,8 +125,6 @@ class MlflowWorkspace(Workspace):
         keys = list(dict.fromkeys(items))
         if self._workers <= 1 or len(keys) <= 1:
             return {k: fn(k) for k in keys}
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(max_workers=min(self._workers, len(keys))) as pool:
             return dict(zip(keys, pool.map(fn, keys), strict=True))
 
@@ -141,8 +141,6 @@ class MlflowWorkspace(Workspace):
     # -- read ---------------------------------------------------------------------------------
 
     def read(self, request: ReadRequest) -> LiveState:
-        from mlflow.exceptions import MlflowException
-
         started = time.monotonic()
         self._calls = 0
         state = LiveState()
@@ -208,8 +206,6 @@ class MlflowWorkspace(Workspace):
     def list_names(self, kind: KindName) -> list[str]:
         """Every registered model name in the registry (for ``import``); aliases come with
         their models."""
-        from mlflow.exceptions import MlflowException
-
         if kind is not KindName.REGISTERED_MODEL:
             raise WorkspaceError(f"an MLflow registry cannot list {kind.value} assets")
         try:
@@ -221,8 +217,6 @@ class MlflowWorkspace(Workspace):
             ) from error
 
     def _get_model(self, name: str) -> RegisteredModel | None:
-        from mlflow.exceptions import MlflowException
-
         try:
             return self._call(self.registry.get_registered_model, name)
         except MlflowException as error:
@@ -231,8 +225,6 @@ class MlflowWorkspace(Workspace):
             raise
 
     def _get_version(self, model: str, version: int) -> ModelVersion | None:
-        from mlflow.exceptions import MlflowException
-
         try:
             return self._call(self.registry.get_model_version, model, str(version))
         except MlflowException as error:
@@ -242,8 +234,6 @@ class MlflowWorkspace(Workspace):
 
     def _owned_models(self, project: str) -> dict[str, RegisteredModel]:
         """Registered models carrying our ownership tag for ``project``, by name."""
-        from mlflow.exceptions import MlflowException
-
         quoted = project.replace("'", "\\'")
         try:
             found = self._search(f"tags.`{OWNER_TAG}` = '{quoted}'")
@@ -271,8 +261,6 @@ class MlflowWorkspace(Workspace):
     # -- apply --------------------------------------------------------------------------------
 
     def apply_change(self, change: Change, live: LiveAsset | None) -> None:
-        from mlflow.exceptions import MlflowException
-
         kind = change.kind
         if kind not in self.capabilities:
             raise WorkspaceError(
@@ -309,8 +297,6 @@ class MlflowWorkspace(Workspace):
             )
 
     def _create_model(self, name: str, desired: Mapping[str, Any], address: str) -> None:
-        from mlflow.exceptions import MlflowException
-
         tags = {str(k): str(v) for k, v in (desired.get("tags") or {}).items()}
         if self.project:
             tags[OWNER_TAG] = self.project
@@ -395,8 +381,6 @@ class MlflowWorkspace(Workspace):
 
     def _record_promotion(self, model: str, alias: str, number: int, approval: Any) -> None:
         """Leave an audit trail on the version: the approval and who promoted it when."""
-        from reconciler.runtime.context import current_settings  # the run's git commit
-
         record = promotion_record(approval, self.project, current_settings().commit)
         tags = {promotion_tag(alias): record}
         if approval:

@@ -5,15 +5,15 @@ tracking server over http and Databricks Unity Catalog (``databricks-uc``). Only
 kinds exist there, so the adapter declares exactly those as its capabilities.
 """
 
-from reconciler.workspace.mlflow.adapter import MlflowWorkspace
-from reconciler.workspace.mlflow.model_changes import check_model_name, split_alias_name
-from reconciler.workspace.mlflow.promotion import (
+from reconciler.adapters.mlflow.adapter import MlflowWorkspace
+from reconciler.adapters.mlflow.model_changes import check_model_name, split_alias_name
+from reconciler.adapters.mlflow.promotion import (
     APPROVAL_TAG_PREFIX,
     PROMOTION_TAG_PREFIX,
     approval_tag,
     promotion_tag,
 )
-from reconciler.workspace.mlflow.uris import DEFAULT_TRACKING_URI, resolve_uris, sqlite_path
+from reconciler.adapters.mlflow.uris import DEFAULT_TRACKING_URI, resolve_uris, sqlite_path
 
 __all__ = [
     "APPROVAL_TAG_PREFIX",

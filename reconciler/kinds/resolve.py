@@ -1,4 +1,5 @@
-"""Alias resolution and version checks: the lookups kinds make while building desired docs.
+"""Alias resolution and version checks: the lookups kinds make while building desired docs
+(the planner's ``DesiredContext``).
 
 ``model@alias`` resolves to the version the alias will have after this plan: the manifest's
 alias when it declares one, else the live alias. Versions come from training pipelines, so a
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Set
 
-from reconciler.kinds.registered_model import ModelAliasSpec
+from reconciler.kinds.registered_model import ModelAliasSpec, alias_address
 from reconciler.model.errors import PlanError
 from reconciler.model.live import LiveState
-from reconciler.model.resources import DesiredState, KindName, Resource, address_of
+from reconciler.model.resources import DesiredState, Resource
 
 READY = "READY"
 
@@ -26,13 +27,13 @@ class Resolver:
         self.declared: Set[str] = frozenset(desired.resources)
 
     def _declared_alias(self, model: str, alias: str) -> int | None:
-        found = self.desired.resources.get(address_of(KindName.MODEL_ALIAS, f"{model}@{alias}"))
+        found = self.desired.resources.get(alias_address(model, alias))
         if found is not None and isinstance(found.spec, ModelAliasSpec):
             return found.spec.version
         return None
 
     def _live_alias(self, model: str, alias: str) -> int | None:
-        asset = self.live.assets.get(address_of(KindName.MODEL_ALIAS, f"{model}@{alias}"))
+        asset = self.live.assets.get(alias_address(model, alias))
         if asset is None:
             return None
         version = asset.doc.get("version")
@@ -87,7 +88,7 @@ class Collector:
         if version is None:
             version = self.inner._live_alias(model, alias)
         if version is None:
-            self.aliases.add(address_of(KindName.MODEL_ALIAS, f"{model}@{alias}"))
+            self.aliases.add(alias_address(model, alias))
             return 1
         self.versions.add((model, version))
         return version

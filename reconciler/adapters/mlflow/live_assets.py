@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reconciler.adapters.mlflow.promotion import approval_tag, own_tag
 from reconciler.model.live import OWNER_TAG, LiveAsset
 from reconciler.model.resources import KindName
-from reconciler.workspace.mlflow.promotion import approval_tag, own_tag
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion, RegisteredModel

@@ -1,0 +1,92 @@
+"""A serving endpoint's AI Gateway on the wire, both ways: ``AiGatewayConfig`` into the manifest's
+``ai_gateway`` (without rate limits: those are the ``quota`` kind) and back.
+
+``PUT .../ai-gateway`` replaces the whole object, so a write sends live with the manifest's
+sub-configs over it (``merged_gateway``), keeping the rate limits quotas own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+Doc = dict[str, Any]
+_TABLE = (("catalog_name", "catalog"), ("schema_name", "schema"))
+_GUARDRAIL_FLAGS = ("safety", "invalid_keywords", "valid_topics")
+
+
+def normalize_gateway(raw: Mapping[str, Any] | None) -> Doc:
+    """``AiGatewayConfig`` without rate limits, in manifest terms."""
+    raw = raw or {}
+    out: Doc = {}
+    if raw.get("usage_tracking_config") is not None:
+        out["usage_tracking"] = bool(raw["usage_tracking_config"].get("enabled"))
+    guardrails = raw.get("guardrails") or {}
+    sides: Doc = {}
+    for side in ("input", "output"):
+        g = guardrails.get(side)
+        if not g:
+            continue
+        doc: Doc = {}
+        if g.get("safety") is not None:
+            doc["safety"] = bool(g["safety"])
+        if g.get("pii"):
+            doc["pii"] = g["pii"].get("behavior", "NONE")
+        for key in ("invalid_keywords", "valid_topics"):
+            if g.get(key):
+                doc[key] = list(g[key])
+        sides[side] = doc
+    if sides:
+        out["guardrails"] = sides
+    table = raw.get("inference_table_config")
+    if table:
+        doc = {"enabled": bool(table.get("enabled"))}
+        for api, ours in _TABLE:
+            if table.get(api):
+                doc[ours] = table[api]
+        if table.get("table_name_prefix"):
+            doc["table_name_prefix"] = table["table_name_prefix"]
+        out["inference_tables"] = doc
+    if raw.get("fallback_config") is not None:
+        out["fallbacks"] = bool(raw["fallback_config"].get("enabled"))
+    return out
+
+
+def gateway_patch(spec: Mapping[str, Any]) -> Doc:
+    """The AI Gateway sub-configs a manifest sets, in API terms (``normalize_gateway``'s
+    inverse)."""
+    out: Doc = {}
+    if "usage_tracking" in spec:
+        out["usage_tracking_config"] = {"enabled": bool(spec["usage_tracking"])}
+    if "fallbacks" in spec:
+        out["fallback_config"] = {"enabled": bool(spec["fallbacks"])}
+    if "guardrails" in spec:
+        sides: Doc = {}
+        for side, g in (spec["guardrails"] or {}).items():
+            if g is None:
+                continue
+            params: Doc = {k: g[k] for k in _GUARDRAIL_FLAGS if k in g}
+            if g.get("pii") is not None:
+                params["pii"] = {"behavior": g["pii"]}
+            sides[side] = params
+        out["guardrails"] = sides
+    if "inference_tables" in spec:
+        t = spec["inference_tables"] or {}
+        table: Doc = {"enabled": bool(t.get("enabled", True))}
+        for api, ours in _TABLE:
+            if t.get(ours):
+                table[api] = t[ours]
+        if t.get("table_name_prefix"):
+            table["table_name_prefix"] = t["table_name_prefix"]
+        out["inference_table_config"] = table
+    return out
+
+
+def merged_gateway(live: Mapping[str, Any] | None, spec: Mapping[str, Any] | None) -> Doc:
+    """The whole AI Gateway object to PUT: live, with the manifest's sub-configs over it.
+
+    Rate limits always come from live: the ``quota`` kind owns them.
+    """
+    out: Doc = dict(live or {})
+    out.update(gateway_patch(spec or {}))
+    return out

@@ -1,0 +1,40 @@
+"""The sandbox commands' library side: where a project's sandbox keeps its state, and which
+model versions the manifests name, so ``reconciler sandbox seed`` can register them.
+
+Model versions come from training pipelines, never from the reconciler; in the sandbox,
+``seed`` plays that pipeline for the versions the manifests name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.kinds.registry import rules_for
+from reconciler.kinds.resolve import Collector
+from reconciler.model.live import LiveState
+from reconciler.model.resources import DesiredState
+from reconciler.project import Project, Target, TargetType
+
+SANDBOX_STATE = Path(".reconciler") / "sandbox"
+
+
+def state_dir_for(project: Project, target: Target | None = None) -> Path:
+    """``<root>/.reconciler/sandbox``, or the sandbox target's ``state_dir`` (root-relative)."""
+    if target is not None and target.type is TargetType.SANDBOX and target.state_dir:
+        return (project.root / target.state_dir).resolve()
+    return project.root / SANDBOX_STATE
+
+
+def versions_needed(desired: DesiredState) -> dict[str, int]:
+    """Model full name -> the highest version the manifests name: the versions aliases set,
+    and those served entities name directly or through a declared alias (the lookups the
+    planner makes, recorded against an empty workspace)."""
+    collector = Collector(desired, LiveState())
+    for resource in desired.resources.values():
+        rules = rules_for(resource.kind)
+        if not rules.is_external(resource):
+            rules.desired(resource, collector)
+    needed: dict[str, int] = {}
+    for model, version in collector.versions:
+        needed[model] = max(needed.get(model, 0), version)
+    return dict(sorted(needed.items()))

@@ -1,0 +1,181 @@
+"""Served entities: the models an endpoint serves, how each is sized, what the server fills in.
+
+The whole list is replaced by every config update, so entities compare in full, by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import Field, model_validator
+
+from reconciler.kinds.base import check_alias_name
+from reconciler.kinds.diffing import as_int
+from reconciler.kinds.rules import ordered, without_defaults
+from reconciler.model.changes import FieldDiff
+from reconciler.model.secrets import SECRET_MASK
+from reconciler.model.spec import FieldError, Spec
+
+
+class WorkloadType(StrEnum):
+    CPU = "CPU"
+    CPU_LARGE = "CPU_LARGE"
+    CPU_MEDIUM = "CPU_MEDIUM"
+    GPU_LARGE = "GPU_LARGE"
+    GPU_MEDIUM = "GPU_MEDIUM"
+    GPU_SMALL = "GPU_SMALL"
+    GPU_XLARGE = "GPU_XLARGE"
+    GPU_XLARGE_8 = "GPU_XLARGE_8"
+    MULTIGPU_MEDIUM = "MULTIGPU_MEDIUM"
+
+
+class ServedEntitySpec(Spec):
+    """``entity`` is ``cat.sch.model@alias``, or ``cat.sch.model`` + ``version``."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=63)
+    """Stable route name used by traffic; keep it when the version changes."""
+    entity: str
+    """catalog.schema.model@alias (resolved at plan time), or catalog.schema.model + version."""
+    version: int | None = Field(default=None, ge=1)
+    """Model version, only when entity names no alias."""
+    workload_size: str | None = None
+    """Small, Medium, Large (or a custom size); not with min/max provisioned concurrency."""
+    workload_type: WorkloadType | None = None
+    """Compute type (default CPU)."""
+    scale_to_zero: bool | None = None
+    """Scale to zero when idle."""
+    min_provisioned_concurrency: int | None = Field(default=None, ge=0)
+    """Lower bound of provisioned concurrency."""
+    max_provisioned_concurrency: int | None = Field(default=None, ge=0)
+    """Upper bound of provisioned concurrency."""
+    environment_vars: dict[str, str] | None = None
+    """Environment variables; values may be {{secrets/scope/key}} references."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        for var, value in (self.environment_vars or {}).items():
+            if SECRET_MASK in value:  # as import writes it
+                raise FieldError(
+                    f"served entity {self.name!r}: environment variable {var} holds the"
+                    " '(secret)' placeholder written by import; put the secret reference back",
+                    at=("environment_vars", var),
+                )
+        model, at, alias = self.entity.partition("@")
+        if not model:
+            raise FieldError(
+                f"served entity {self.name!r}: entity {self.entity!r} names no model",
+                at=("entity",),
+            )
+        if at:
+            try:
+                check_alias_name(alias)
+            except ValueError as exc:
+                raise FieldError(f"served entity {self.name!r}: {exc}", at=("entity",)) from None
+        if at and self.version is not None:
+            raise FieldError(
+                f"served entity {self.name!r}: give either entity 'model@alias' or a version,"
+                " not both",
+                at=("version",),
+            )
+        if not at and self.version is None:
+            raise FieldError(
+                f"served entity {self.name!r}: entity {self.entity!r} needs '@alias' or a version",
+                at=("entity",),
+            )
+        uses_concurrency = (
+            self.min_provisioned_concurrency is not None
+            or self.max_provisioned_concurrency is not None
+        )
+        if self.workload_size is not None and uses_concurrency:
+            raise FieldError(
+                f"served entity {self.name!r}: workload_size cannot be combined with"
+                " min/max_provisioned_concurrency; use one or the other",
+                at=("workload_size",),
+            )
+        lo, hi = self.min_provisioned_concurrency, self.max_provisioned_concurrency
+        if lo is not None and hi is not None and lo > hi:
+            raise FieldError(
+                f"served entity {self.name!r}: min_provisioned_concurrency ({lo}) is greater"
+                f" than max_provisioned_concurrency ({hi})",
+                at=("min_provisioned_concurrency",),
+            )
+        return self
+
+    @property
+    def model_name(self) -> str:
+        return self.entity.partition("@")[0]
+
+    @property
+    def alias(self) -> str | None:
+        return self.entity.partition("@")[2] or None
+
+
+DEFAULT_WORKLOAD_TYPE = "CPU"
+CONCURRENCY = ("min_provisioned_concurrency", "max_provisioned_concurrency")
+ENTITY_DEFAULTS: dict[str, Any] = {
+    "workload_type": DEFAULT_WORKLOAD_TYPE,
+    "scale_to_zero": False,
+    "environment_vars": {},
+}
+"""What the server fills in on an entity when the manifest leaves a field unset (the
+endpoint's ``server_defaults`` under ``served_entities.*``)."""
+
+
+def _canonical_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
+    """Server defaults dropped, so that set-to-default and unset compare equal."""
+    defaults = ENTITY_DEFAULTS
+    out = {
+        k: v
+        for k, v in entity.items()
+        if k != "alias" and v is not None and not (k in defaults and v == defaults[k])
+    }
+    out["version"] = as_int(out.get("version"))
+    return out
+
+
+def diff_entities(
+    desired: Sequence[Mapping[str, Any]], live: Sequence[Mapping[str, Any]]
+) -> list[FieldDiff]:
+    want = {e["name"]: _canonical_entity(e) for e in desired}
+    have = {e["name"]: _canonical_entity(e) for e in live}
+    diffs: list[FieldDiff] = []
+    for name in sorted(set(want) | set(have)):
+        path = f"served_entities.{name}"
+        if name not in have:
+            diffs.append(FieldDiff(path=path, before=None, after=want[name]))
+            continue
+        if name not in want:
+            diffs.append(FieldDiff(path=path, before=have[name], after=None))
+            continue
+        w, h = want[name], dict(have[name])
+        # The server derives one sizing form from the other; compare the form the manifest uses.
+        sets_concurrency = any(k in w for k in CONCURRENCY)
+        if "workload_size" in w and not sets_concurrency:
+            for k in CONCURRENCY:
+                h.pop(k, None)
+        if sets_concurrency and "workload_size" not in w:
+            h.pop("workload_size", None)
+        for key in sorted(set(w) | set(h), key=_entity_key_order):
+            if w.get(key) != h.get(key):
+                diffs.append(FieldDiff(path=f"{path}.{key}", before=h.get(key), after=w.get(key)))
+    return diffs
+
+
+_ENTITY_KEYS = ("name", "entity", "version", "workload_size", "workload_type", *CONCURRENCY)
+
+
+def _entity_key_order(key: str) -> tuple[int, str]:
+    order = ("entity", "version", "workload_size", "workload_type", "scale_to_zero")
+    return (order.index(key) if key in order else len(order), key)
+
+
+def import_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(entity)
+    out.pop("alias", None)
+    if out.get("workload_size") is not None:
+        for key in CONCURRENCY:  # derived by the server from the workload size
+            out.pop(key, None)
+    out = without_defaults(out, ENTITY_DEFAULTS)
+    return ordered(out, (*_ENTITY_KEYS, "scale_to_zero"))
