@@ -42,9 +42,15 @@ test: install
 fast: install
 	$(BIN)/pytest $(PYTEST_ARGS) -m "not e2e"
 
-lint: install
+lint: install imports
 	$(BIN)/ruff check reconciler tests benchmarks scripts
 	$(BIN)/ruff format --check reconciler tests benchmarks scripts
+
+# The layer contracts (pyproject.toml [tool.importlinter]) and no import cycle, counting
+# imports inside functions (the script lists those, each with its reason).
+imports: install
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/import_graph.py
 
 typecheck: install
 	$(BIN)/mypy reconciler

@@ -38,46 +38,43 @@ def open_workspace(project: Project, target_name: str) -> Iterator[Workspace]:
 
 
 def _open(project: Project, name: str, target: Target) -> Workspace:
-    if target.type is TargetType.SANDBOX:
-        # Lazy: databricks-sdk takes seconds to import; --help and validate never need it.
-        from reconciler.adapters.databricks.client import sandbox_client
-        from reconciler.adapters.databricks.workspace import DatabricksWorkspace
-
-        config = SandboxConfig()
-        config.faults.rate_limit = target.rate_limit
-        config.faults.latency_ms = target.latency_ms or 0.0
-        try:
-            config = config.with_env()  # RECONCILER_SANDBOX_* win over the project file
-        except ValueError as exc:
-            raise WorkspaceError(f"target {name!r}: {exc}") from None
-        server = SandboxServer(sandbox_state_dir(project, target), config=config)
-        try:
-            server.start()
-        except OSError as exc:
-            raise WorkspaceError(
-                f"target {name!r}: cannot start the sandbox: {exc}",
-                hint="is another 'reconciler sandbox serve' using the same state directory?",
-            ) from None
-        try:
-            client = sandbox_client(server.url)
-        except BaseException:
-            server.stop()
-            raise
-        return DatabricksWorkspace(client, on_close=server.stop)
-    if target.type is TargetType.DATABRICKS:
-        # Lazy: databricks-sdk takes seconds to import; --help and validate never need it.
-        from reconciler.adapters.databricks.client import target_client
-        from reconciler.adapters.databricks.workspace import DatabricksWorkspace
-
-        return DatabricksWorkspace(target_client(target))
     if target.type is TargetType.MLFLOW:
+        # Lazy: MLflow and the host check (databricks-sdk) take seconds to import.
         from reconciler.adapters.hosts import check_mlflow_registry
         from reconciler.adapters.mlflow import MlflowWorkspace
 
         check_mlflow_registry(target.tracking_uri, where=f"target {name!r}")
 
         return MlflowWorkspace.for_target(project, target)
-    raise WorkspaceError(f"target {name!r}: unknown type {target.type!r}")
+    if target.type not in (TargetType.SANDBOX, TargetType.DATABRICKS):
+        raise WorkspaceError(f"target {name!r}: unknown type {target.type!r}")
+    # Lazy: databricks-sdk takes seconds to import; --help and validate never need it.
+    from reconciler.adapters.databricks.client import sandbox_client, target_client
+    from reconciler.adapters.databricks.workspace import DatabricksWorkspace
+
+    if target.type is TargetType.DATABRICKS:
+        return DatabricksWorkspace(target_client(target))
+    config = SandboxConfig()
+    config.faults.rate_limit = target.rate_limit
+    config.faults.latency_ms = target.latency_ms or 0.0
+    try:
+        config = config.with_env()  # RECONCILER_SANDBOX_* win over the project file
+    except ValueError as exc:
+        raise WorkspaceError(f"target {name!r}: {exc}") from None
+    server = SandboxServer(sandbox_state_dir(project, target), config=config)
+    try:
+        server.start()
+    except OSError as exc:
+        raise WorkspaceError(
+            f"target {name!r}: cannot start the sandbox: {exc}",
+            hint="is another 'reconciler sandbox serve' using the same state directory?",
+        ) from None
+    try:
+        client = sandbox_client(server.url)
+    except BaseException:
+        server.stop()
+        raise
+    return DatabricksWorkspace(client, on_close=server.stop)
 
 
 __all__ = ["open_workspace", "sandbox_state_dir"]

@@ -16,8 +16,9 @@ from reconciler.cli.common import EXIT_ERROR, cli, handle_errors, options
 from reconciler.gitops import report
 from reconciler.gitops.github import GitHubClient, Posted, sync_drift_issue, upsert_comment
 from reconciler.gitops.targets import affected_targets, changed_files, git_toplevel
+from reconciler.gitops.trust import ToolChanges, tool_changes
 from reconciler.manifest import load_project
-from reconciler.project import TargetType, select_target
+from reconciler.project import TargetType, find_project_file, select_target
 
 
 def _read(path: Path | None) -> str:
@@ -73,8 +74,6 @@ def comment(
 
     Exits 1 after posting when the plan itself failed, so the check fails too.
     """
-    from reconciler.gitops.trust import ToolChanges
-
     warning = ToolChanges.from_json(_read(changes_file)).banner() if changes_file else ""
     body = report.plan_comment(
         target, exit_code, _read(plan_file), _read(log_file), report.RunInfo.from_env(), warning
@@ -126,10 +125,6 @@ def changes(base: str, head: str) -> None:
     The plan workflow runs this from the base branch and hands the file to `gitops comment
     --changes`, which warns reviewers at the top of the plan comment.
     """
-    from reconciler.gitops.targets import git_toplevel
-    from reconciler.gitops.trust import tool_changes
-    from reconciler.project import find_project_file
-
     project_dir = find_project_file(options().project_dir).parent
     click.echo(tool_changes(git_toplevel(project_dir), base, head, project_dir).to_json())
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, PermissionDenied
@@ -99,6 +99,9 @@ class ReadRun:
 
 class KindReader:
     """Reads the live objects of the kinds of one module; one instance per read."""
+
+    kinds: ClassVar[frozenset[KindName]] = frozenset()
+    """The kinds whose live assets this reader folds (``assemble``)."""
 
     def __init__(self, run: ReadRun) -> None:
         self.run = run

@@ -174,6 +174,8 @@ class ModelReader(KindReader):
     tags, the approvals aliases need, and (prune) the models of the same schemas that carry
     this project's marks."""
 
+    kinds = frozenset({KindName.REGISTERED_MODEL, KindName.MODEL_ALIAS})
+
     def __init__(self, run: ReadRun) -> None:
         super().__init__(run)
         wanted = run.wanted

@@ -213,6 +213,8 @@ class EndpointReader(KindReader):
     permissions when the manifests manage them, and (prune) the endpoints this project marked,
     found by listing: list items carry tags but not the config."""
 
+    kinds = frozenset({KindName.SERVING_ENDPOINT, KindName.QUOTA})
+
     def __init__(self, run: ReadRun) -> None:
         super().__init__(run)
         self.names = run.wanted[KindName.SERVING_ENDPOINT] | run.wanted[KindName.QUOTA]

@@ -210,6 +210,8 @@ class IndexReader(KindReader):
     """Indexes by name (list items have no spec), and (prune) the indexes this project marked
     on the endpoints listed in round 0."""
 
+    kinds = frozenset({KindName.VECTOR_INDEX})
+
     def __init__(self, run: ReadRun) -> None:
         super().__init__(run)
         self.indexes: dict[str, Doc] = {}

@@ -77,6 +77,8 @@ class EndpointListReader(KindReader):
     """One list call gives every endpoint with its tags: made when the read wants endpoints
     or indexes (whose ownership markers are on their endpoints)."""
 
+    kinds = frozenset({KindName.VECTOR_SEARCH_ENDPOINT})
+
     def round(self, number: int) -> list[Task]:
         kinds = (KindName.VECTOR_SEARCH_ENDPOINT, KindName.VECTOR_INDEX)
         wanted = any(self.run.wanted[k] for k in kinds)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 from databricks.sdk.service.vectorsearch import EndpointType
-
 from gitops.live import MODEL, LiveProject, start
+
 from reconciler.adapters.databricks.client import sandbox_client
 from reconciler.importer import import_assets
 from reconciler.model.resources import KindName

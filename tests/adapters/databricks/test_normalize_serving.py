@@ -8,11 +8,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from reconciler.adapters.databricks.kinds import normalize
-from reconciler.model.changes import Action
-from reconciler.model.resources import KindName
-
-from .helpers import (
+from plan.helpers import (
     MODEL,
     alias_asset,
     endpoint_manifest,
@@ -22,6 +18,10 @@ from .helpers import (
     plan_of,
     ready,
 )
+
+from reconciler.adapters.databricks.kinds import normalize
+from reconciler.model.changes import Action
+from reconciler.model.resources import KindName
 
 SE = KindName.SERVING_ENDPOINT
 

@@ -8,14 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from apply.sdk_workspace import client_for, run
 from databricks.sdk import WorkspaceClient
 
 from reconciler.apply import COMMIT_TAG
 from reconciler.model.changes import Action, Change, FieldDiff
 from reconciler.model.live import OWNER_TAG
 from reconciler.sandbox import SandboxConfig, SandboxServer
-
-from .sdk_workspace import client_for, run
 
 MODEL = "main.support.intent"
 LLAMA = "databricks-meta-llama-3-3-70b-instruct"

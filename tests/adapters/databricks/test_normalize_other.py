@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.adapters.databricks.kinds import normalize
-from reconciler.model.changes import Action
-from reconciler.model.resources import KindName
-
-from .helpers import (
+from plan.helpers import (
     MODEL,
     alias_asset,
     endpoint_raw,
@@ -19,6 +15,10 @@ from .helpers import (
     plan_of,
     ready,
 )
+
+from reconciler.adapters.databricks.kinds import normalize
+from reconciler.model.changes import Action
+from reconciler.model.resources import KindName
 
 VSE, IDX, Q = KindName.VECTOR_SEARCH_ENDPOINT, KindName.VECTOR_INDEX, KindName.QUOTA
 RM = KindName.REGISTERED_MODEL

@@ -8,14 +8,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from apply.sdk_workspace import client_for, run
 
 from reconciler.model.changes import Action, Change
 from reconciler.sandbox import SandboxConfig, SandboxServer
 from reconciler.sandbox import server as server_module
 from reconciler.sandbox.api import ApiError, Request
 from reconciler.sandbox.config import Delays
-
-from .sdk_workspace import client_for, run
 
 INDEX = "main.support.docs_index"
 INDEX_DOC = {

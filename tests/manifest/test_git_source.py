@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gitops.gitrepo import commit_all, git, init
+
 from reconciler.manifest import load_desired_state, load_project
 from reconciler.manifest.git_source import GitSource
 from reconciler.model.errors import ManifestError
