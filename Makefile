@@ -6,6 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?= -n 4
+FAST_ARGS ?= -n auto
 ifeq ($(origin UV),undefined)
   ifeq ($(shell command -v uv 2>/dev/null),)
     UV := .tools/uv/bin/uv
@@ -38,9 +39,10 @@ demo: install-runtime
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Unit tests only: no end-to-end CLI runs against the sandbox, no real MLflow server.
+# Unit tests only (one worker per core): no sandbox server, no real MLflow registry, no CLI run
+# against a project; tests/conftest.py marks those e2e.
 fast: install
-	$(BIN)/pytest $(PYTEST_ARGS) -m "not e2e"
+	$(BIN)/pytest $(FAST_ARGS) -m "not e2e"
 
 lint: install imports
 	$(BIN)/ruff check reconciler tests benchmarks scripts

@@ -23,8 +23,9 @@ def check_destructive(plan: Plan, target: Target, *, allow_delete: bool) -> None
     """Raise when the plan holds a change that destroys something and the flags don't allow it.
 
     The check is for the plan as a whole: nothing is applied when one change is refused.
-    Protected addresses are never deleted or replaced; registered models are deleted only
-    when the target prunes and ``--allow-delete`` is given.
+    Protected addresses are never deleted or replaced; kinds whose delete takes what no apply
+    brings back (``delete_needs_prune``: a registered model's versions) are deleted only when
+    the target prunes and ``--allow-delete`` is given.
     """
     destructive = plan.destructive
     if not destructive:
@@ -36,18 +37,17 @@ def check_destructive(plan: Plan, target: Target, *, allow_delete: bool) -> None
             f"the plan would {protected[0].action.value} protected assets: {names}",
             hint="remove them from the target's 'protected' list first if this is intended",
         )
-    models = [
-        c
-        for c in destructive
-        if c.action is Action.DELETE and rules_for(c.kind).delete_needs_prune and not target.prune
-    ]
-    if models:
-        raise ApplyError(
-            "the plan deletes registered models but the target does not prune: "
-            + ", ".join(c.address for c in models),
-            hint="registered models (and all their versions) are deleted only with"
-            " 'prune: true' on the target and --allow-delete",
-        )
+    if not target.prune:
+        for change in destructive:
+            rules = rules_for(change.kind)
+            if change.action is not Action.DELETE or rules.delete_needs_prune is None:
+                continue
+            held = [c for c in destructive if c.action is Action.DELETE and c.kind is change.kind]
+            raise ApplyError(
+                f"the plan deletes {rules.noun}s but the target does not prune: "
+                + ", ".join(c.address for c in held),
+                hint=rules.delete_needs_prune,
+            )
     if allow_delete:
         return
     lines = "\n".join(f"  {c.action.value:<8} {c.address}: {loss_of(c)}" for c in destructive)
