@@ -39,6 +39,7 @@ E2E_PATHS = (
     "importer/test_import.py",
     "gitops/test_rollback.py",
     "security/test_no_secret_leaks.py",
+    "security/test_allowed_hosts.py",
     "sandbox/test_cli.py",
     "sandbox/test_http.py",
 )
