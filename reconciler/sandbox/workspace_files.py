@@ -8,7 +8,6 @@ compare-and-set the API offers. Notebooks are stored as files of type NOTEBOOK, 
 from __future__ import annotations
 
 import base64
-import binascii
 import posixpath
 
 from reconciler.sandbox.api import ApiError, RawReply, Request, Router, invalid, not_found
@@ -80,7 +79,7 @@ def import_(req: Request) -> Doc:
     path = _path(req, req.body.get("path"))
     try:
         content = base64.b64decode(str(req.body.get("content") or ""), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not even ASCII
         raise invalid("content must be base64-encoded.") from None
     parent = _get(req, posixpath.dirname(path))
     if parent is None or parent["object_type"] != "DIRECTORY":
