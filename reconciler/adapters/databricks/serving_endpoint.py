@@ -23,6 +23,7 @@ from reconciler.adapters.databricks.ai_gateway import (
     normalize_gateway,
 )
 from reconciler.adapters.databricks.markers import owner_of, tag_map, wire_tags
+from reconciler.adapters.databricks.permissions import normalize_permissions, put_permissions
 from reconciler.adapters.databricks.reading import (
     KindReader,
     ReadRun,
@@ -47,7 +48,6 @@ from reconciler.adapters.databricks.writing import (
     touches,
 )
 from reconciler.kinds.diffing import as_int, raw_tags, tags_to_dict
-from reconciler.kinds.serving_endpoint import canonical_permissions
 from reconciler.model.changes import Action, Change
 from reconciler.model.live import LiveAsset
 from reconciler.model.resources import KindName
@@ -56,7 +56,8 @@ from reconciler.runtime.settings import ApplySettings
 
 log = logging.getLogger(__name__)
 API = "/api/2.0/serving-endpoints"
-PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
+OBJECT_TYPE = "serving-endpoints"
+"""The object type of serving endpoints in the permissions API (addressed by endpoint id)."""
 QUOTA_TAG = "reconciler.quota"
 """Endpoint tag ``reconciler.quota=<project>``: the project whose quota (rate limits) this
 endpoint carries (``quota`` writes it; the endpoint's replace keeps it)."""
@@ -72,11 +73,6 @@ ENTITY_FIELDS = (
 """Served-entity fields spelled and valued the same on the wire and in manifests (both ways)."""
 CREATE_ONLY = ("description", "route_optimized", "budget_policy_id")
 """Endpoint fields sent only by the create call, spelled the same on the wire."""
-_PRINCIPALS = (
-    ("user_name", "user"),
-    ("group_name", "group"),
-    ("service_principal_name", "service_principal"),
-)
 
 
 # --- wire mapping -----------------------------------------------------------------------
@@ -147,32 +143,6 @@ def core_config(doc: Mapping[str, Any]) -> Doc:
         "served_entities": [served_entity(e) for e in entities],
         "traffic_config": {"routes": routes},
     }
-
-
-def normalize_permissions(acl: Any) -> list[dict[str, str]]:
-    """Direct (not inherited) ACL entries as ``{user|group|service_principal, level}``."""
-    out = []
-    for entry in acl or []:
-        principal = next(((ours, entry[api]) for api, ours in _PRINCIPALS if entry.get(api)), None)
-        if principal is None:
-            continue
-        levels = entry.get("all_permissions")
-        if levels is None and entry.get("permission_level"):
-            levels = [{"permission_level": entry["permission_level"], "inherited": False}]
-        for level in levels or []:
-            if not level.get("inherited"):
-                out.append({principal[0]: principal[1], "level": level["permission_level"]})
-    return canonical_permissions(out)
-
-
-def acl(perms: Sequence[Mapping[str, Any]]) -> list[Doc]:
-    """Manifest permissions as an ``access_control_list`` (``normalize_permissions``' inverse)."""
-    out = []
-    for p in perms:
-        entry = {api: p[ours] for api, ours in _PRINCIPALS if ours in p}
-        entry["permission_level"] = p["level"]
-        out.append(entry)
-    return out
 
 
 def normalize_endpoint(raw: Mapping[str, Any]) -> Doc:
@@ -316,14 +286,6 @@ def _patch_tags(
     )
 
 
-def _set_permissions(client: WorkspaceClient, endpoint_id: str, perms: list[Any]) -> None:
-    body = {"access_control_list": acl(perms)}
-    retry.call(
-        lambda: client.api_client.do("PUT", f"{PERMISSIONS}/{endpoint_id}", body=body),
-        what="setting permissions",
-    )
-
-
 def _create(
     client: WorkspaceClient,
     change: Change,
@@ -361,7 +323,7 @@ def _create(
         return
     live = wait_not_updating(client, name, change.address)
     if doc.get("permissions") is not None:
-        _set_permissions(client, str(live["id"]), list(doc["permissions"]))
+        put_permissions(client, OBJECT_TYPE, str(live["id"]), doc["permissions"])
 
 
 def _update(
@@ -385,7 +347,7 @@ def _update(
     )
     _patch_tags(client, name, add, remove)
     if doc.get("permissions") is not None and (everything or touches(change, "permissions")):
-        _set_permissions(client, str(live["id"]), list(doc["permissions"]))
+        put_permissions(client, OBJECT_TYPE, str(live["id"]), doc["permissions"])
 
 
 def _delete(client: WorkspaceClient, name: str, address: str) -> None:
