@@ -1,6 +1,6 @@
 """The Databricks adapter's kind registry: which module maps, reads and writes each kind.
 
-Adding a kind adds its module here; ``tests/adapters/test_kind_coverage.py`` checks that every
+Adding a kind adds its module here; ``tests/kinds/test_coverage.py`` checks that every
 kind has a mapping, a reader, a writer and (unless it comes with another kind) a lister.
 """
 
