@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from reconciler.model.errors import Location, ManifestError
 
 PROJECT_FILE = "reconciler.yaml"
+SANDBOX_STATE = Path(".reconciler") / "sandbox"
 
 
 class _Model(BaseModel):
@@ -52,7 +53,10 @@ class Target(_Model):
     profile: str | None = Field(default=None, description="databricks: ~/.databrickscfg profile")
     host: str | None = Field(default=None, description="databricks: workspace URL")
     tracking_uri: str | None = Field(default=None, description="mlflow: registry URI")
-    state_dir: str | None = Field(default=None, description="sandbox: state directory")
+    state_dir: str | None = Field(
+        default=None,
+        description="sandbox: state directory, inside the project (default .reconciler/sandbox)",
+    )
     rate_limit: float | None = Field(
         default=None,
         gt=0,
@@ -129,7 +133,7 @@ def find_project_file(project_dir: Path | None = None, *, cwd: Path | None = Non
     """The project file: in ``project_dir`` if given, else in ``cwd`` or its nearest parent."""
     if project_dir is not None:
         candidate = Path(project_dir) / PROJECT_FILE
-        if not candidate.is_file():
+        if not (candidate.exists() or candidate.is_symlink()):
             raise ManifestError(
                 f"no {PROJECT_FILE} in {project_dir}",
                 hint="pass the directory that holds reconciler.yaml to --project",
@@ -138,7 +142,7 @@ def find_project_file(project_dir: Path | None = None, *, cwd: Path | None = Non
     start = (cwd or Path.cwd()).resolve()
     for directory in (start, *start.parents):
         candidate = directory / PROJECT_FILE
-        if candidate.is_file():
+        if candidate.exists() or candidate.is_symlink():
             return candidate
     raise ManifestError(
         f"no {PROJECT_FILE} in {start} or any parent directory",

@@ -10,20 +10,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from reconciler.manifest.project_file import prepare_state_dir
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import Workspace
 from reconciler.project import Project, Target, TargetType, select_target
 from reconciler.sandbox import SandboxConfig, SandboxServer
 
-SANDBOX_STATE = Path(".reconciler") / "sandbox"
-
 
 def sandbox_state_dir(project: Project, target: Target) -> Path:
-    """``state_dir`` of the target (relative to the project root), else .reconciler/sandbox."""
-    if target.state_dir:
-        path = Path(target.state_dir).expanduser()
-        return path if path.is_absolute() else project.root / path
-    return project.root / SANDBOX_STATE
+    """``state_dir`` of the target (relative to the project root), else .reconciler/sandbox:
+    created and checked writable, errors located at ``state_dir``."""
+    name = next(n for n, t in project.targets.items() if t is target or t == target)
+    return prepare_state_dir(project, name)
 
 
 @contextmanager

@@ -10,8 +10,9 @@ import click
 from reconciler.cli.common import cli, handle_errors, options, target_option
 from reconciler.commands.sandbox import SANDBOX_STATE, state_dir_for, versions_needed
 from reconciler.manifest import load_desired_state, load_project
+from reconciler.manifest.inputs import writable_dir_problem
 from reconciler.model.errors import ReconcilerError
-from reconciler.project import select_target
+from reconciler.project import find_project_file, select_target
 from reconciler.sandbox import (
     Delays,
     SandboxConfig,
@@ -23,15 +24,32 @@ from reconciler.sandbox.config import parse_fail_operations
 STATE_HELP = "State directory (default: <project root>/.reconciler/sandbox)."
 
 
-def _state_dir(state: Path | None, target_name: str | None = None) -> Path:
-    if state is not None:
-        return state
+def _state_dir(state: Path | None, target_name: str | None = None, *, create: bool = True) -> Path:
+    """``--state``, else the project's sandbox state (the working directory's without one);
+    with ``create``, made and checked writable so a bad directory is one clear error."""
+    path = state if state is not None else _project_state_dir(target_name)
+    if create:
+        _check_writable(path)
+    return path
+
+
+def _check_writable(path: Path) -> None:
+    problem = writable_dir_problem(path)
+    if problem is not None:
+        raise ReconcilerError(
+            f"sandbox state directory {path}: {problem}",
+            hint="pass --state DIR with a directory you can write, or fix the target's state_dir",
+        )
+
+
+def _project_state_dir(target_name: str | None) -> Path:
     try:
-        project = load_project(options().project_dir)
+        find_project_file(options().project_dir)
     except ReconcilerError:
         if options().project_dir is not None:
             raise
         return Path.cwd() / SANDBOX_STATE
+    project = load_project(options().project_dir)  # a broken project file is an error
     target = project.targets.get(target_name or "") if target_name else None
     if target is None:
         try:
@@ -268,6 +286,7 @@ def seed(target: str | None, state: Path | None) -> None:
     target_name, target_obj = select_target(project, target)
     desired = load_desired_state(project, target_name)
     state_dir = state if state is not None else state_dir_for(project, target_obj)
+    _check_writable(state_dir)
     needed = versions_needed(desired)
     _quiet_sdk()
     # Lazy: databricks-sdk takes seconds to import; only these commands need it.
@@ -288,7 +307,7 @@ def seed(target: str | None, state: Path | None) -> None:
 @handle_errors
 def reset(state: Path | None) -> None:
     """Empty the sandbox: the next start is a fresh workspace."""
-    state_dir = _state_dir(state)
+    state_dir = _state_dir(state, create=False)
     if reset_state(state_dir):
         click.echo(f"sandbox: reset {state_dir}")
     else:

@@ -11,17 +11,21 @@ from pathlib import Path
 
 from reconciler.kinds.registry import rules_for
 from reconciler.kinds.resolve import Collector
+from reconciler.manifest.project_file import sandbox_state_path
 from reconciler.model.live import LiveState
 from reconciler.model.resources import DesiredState
-from reconciler.project import Project, Target, TargetType
+from reconciler.project import SANDBOX_STATE, Project, Target, TargetType
 
-SANDBOX_STATE = Path(".reconciler") / "sandbox"
+__all__ = ["SANDBOX_STATE", "state_dir_for", "versions_needed"]
 
 
 def state_dir_for(project: Project, target: Target | None = None) -> Path:
-    """``<root>/.reconciler/sandbox``, or the sandbox target's ``state_dir`` (root-relative)."""
-    if target is not None and target.type is TargetType.SANDBOX and target.state_dir:
-        return (project.root / target.state_dir).resolve()
+    """``<root>/.reconciler/sandbox``, or the sandbox target's ``state_dir`` (root-relative,
+    checked to stay inside the project)."""
+    if target is not None and target.type is TargetType.SANDBOX:
+        for name, declared in project.targets.items():
+            if declared is target:
+                return sandbox_state_path(project, name)
     return project.root / SANDBOX_STATE
 
 

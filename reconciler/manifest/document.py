@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
+from reconciler.manifest.inputs import MAX_FILE_BYTES
 from reconciler.model.errors import Location, ManifestError
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 ALIAS_BUDGET = 10_000
 """How many values all alias uses of one file may expand to, in total."""

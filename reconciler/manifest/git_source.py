@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.manifest.source import match_globs
+from reconciler.manifest.inputs import MAX_FILE_BYTES, InputRefused, resolve_in_tree
+from reconciler.manifest.source import OUTSIDE_HINT, check_globs, match_globs, too_large
 from reconciler.model.errors import ManifestError
+
+_SYMLINK = "120000"
 
 
 def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -26,9 +30,20 @@ def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.Comple
         ) from None
 
 
+@dataclass(frozen=True)
+class _Entry:
+    mode: str
+    size: int
+
+
 class GitSource:
     """The project files at one commit. ``root`` is the project directory (any directory in the
-    repository); paths are relative to it, as with ``FileSystemSource``."""
+    repository); paths are relative to it, as with ``FileSystemSource``.
+
+    The working tree's rules hold here too: a symlink blob is followed only to a file inside
+    the project directory, and a blob over the size limit is refused from its listed size,
+    before it is read.
+    """
 
     def __init__(self, root: Path, rev: str) -> None:
         self.root = Path(root).resolve()
@@ -50,41 +65,94 @@ class GitSource:
                 "with fetch-depth: 0, or git fetch it first)",
             )
         self.commit = commit.stdout.decode().strip()
-        self._listing: list[str] | None = None
+        self._listing: dict[str, _Entry] | None = None
+        self._links: dict[str, str] | None = None
         self._blobs: dict[str, bytes] = {}
         self._matched: list[str] = []
 
     def __repr__(self) -> str:
         return f"GitSource({str(self.root)!r}, {self.rev!r})"
 
-    def _all_files(self) -> list[str]:
+    def _all_files(self) -> dict[str, _Entry]:
+        """Blobs (files and symlinks) under the project directory: path -> mode and size."""
         if self._listing is None:
-            tree = _git(self.root, "ls-tree", "-r", "-z", "--full-tree", self.commit)
+            tree = _git(self.root, "ls-tree", "-r", "-l", "-z", "--full-tree", self.commit)
             if tree.returncode != 0:
                 raise ManifestError(f"cannot list files at {self.rev}: {tree.stderr.decode()}")
-            paths = []
-            for entry in tree.stdout.decode().split("\0"):
+            listing: dict[str, _Entry] = {}
+            for entry in tree.stdout.decode(errors="surrogateescape").split("\0"):
                 meta, _, path = entry.partition("\t")
-                if not path or meta.split()[1] != "blob" or not path.startswith(self.prefix):
+                fields = meta.split()
+                if not path or fields[1] != "blob" or not path.startswith(self.prefix):
                     continue
-                paths.append(path[len(self.prefix) :])
-            self._listing = paths
+                listing[path[len(self.prefix) :]] = _Entry(fields[0], int(fields[3]))
+            self._listing = listing
         return self._listing
 
     def files(self, globs: Sequence[str]) -> list[str]:
+        check_globs(globs)
         self._matched = match_globs(self._all_files(), globs)
         return list(self._matched)
 
+    def _link_targets(self) -> dict[str, str]:
+        """Every symlink of the project directory and the path it holds (read in one batch)."""
+        if self._links is None:
+            links = [p for p, e in self._all_files().items() if e.mode == _SYMLINK]
+            self._read_batch(links)
+            self._links = {p: self._blobs[p].decode(errors="replace") for p in links}
+        return self._links
+
+    def _resolve(self, path: str) -> str:
+        """The regular file ``path`` stands for (itself, or where its symlinks lead)."""
+        listing = self._all_files()
+        entry = listing.get(path)
+        if entry is None:
+            raise FileNotFoundError(2, f"no {path} at {self.rev}", path)
+        if entry.mode != _SYMLINK:
+            return path
+        links = self._link_targets()
+        real = resolve_in_tree(path, links)
+        if real is None:
+            raise InputRefused(
+                f"{self.describe(path)} is a symlink to {links[path]}, outside the project"
+                " directory",
+                path=path,
+                hint=OUTSIDE_HINT,
+            )
+        found = listing.get(real)
+        if found is None or found.mode == _SYMLINK:
+            raise InputRefused(
+                f"{self.describe(path)} is a symlink to {links[path]}, which is not a file at"
+                f" {self.rev}",
+                path=path,
+            )
+        return real
+
     def read(self, path: str) -> bytes:
-        if path not in self._blobs:
+        real = self._resolve(path)
+        if self._all_files()[real].size > MAX_FILE_BYTES:
+            raise too_large(self.describe(path))
+        if real not in self._blobs:
             # The loader reads every listed file next: fetch them all in one go.
-            rest = [p for p in self._matched if p not in self._blobs and p != path]
-            self._read_batch([path, *rest])
-        return self._blobs[path]
+            listing = self._all_files()
+            rest = [
+                p
+                for p in self._matched
+                if p not in self._blobs
+                and p != real
+                and listing[p].mode != _SYMLINK
+                and listing[p].size <= MAX_FILE_BYTES
+            ]
+            self._read_batch([real, *rest])
+        return self._blobs[real]
 
     def _read_batch(self, paths: list[str]) -> None:
         """Read many blobs with one ``git cat-file --batch`` (a process per file is slow)."""
-        names = "".join(f"{self.commit}:{self.prefix}{p}\n" for p in paths).encode()
+        if not paths:
+            return
+        names = "".join(f"{self.commit}:{self.prefix}{p}\n" for p in paths).encode(
+            errors="surrogateescape"
+        )
         result = _git(self.root, "cat-file", "--batch", stdin=names)
         if result.returncode != 0:
             raise ManifestError(f"cannot read files at {self.rev}: {result.stderr.decode()}")

@@ -14,8 +14,9 @@ import structlog
 from reconciler.kinds.manifest_file import ManifestFile
 from reconciler.manifest.checks import LoadedFile, build_desired_state
 from reconciler.manifest.document import load_yaml
+from reconciler.manifest.inputs import InputRefused
 from reconciler.manifest.interpolate import Interpolator
-from reconciler.manifest.source import FileSystemSource, SourceTree, describe
+from reconciler.manifest.source import FileSystemSource, SourceTree, describe, match_glob
 from reconciler.manifest.validate import validate_model
 from reconciler.model.errors import Location, ManifestError
 from reconciler.model.resources import DesiredState
@@ -25,15 +26,33 @@ TOP_LEVEL_KEYS = tuple(ManifestFile.model_fields)
 _log = structlog.get_logger(__name__)
 
 
+def _include_key(project: Project, target_name: str) -> tuple[str, ...]:
+    """Where the target's include globs are written in the project file."""
+    target = project.targets[target_name]
+    return ("targets", target_name, "include") if target.include is not None else ("include",)
+
+
+def refused(project: Project, target_name: str, error: InputRefused) -> ManifestError:
+    """An unreadable glob or file, located at the include entry that brought it in."""
+    globs = project.include_for(target_name)
+    key: tuple[str | int, ...] = _include_key(project, target_name)
+    for i, glob in enumerate(globs):
+        if glob == error.pattern or (error.path is not None and match_glob(error.path, glob)):
+            key = (*key, i)
+            break
+    return ManifestError(error.message, location=project.location(*key), hint=error.hint)
+
+
 def manifest_paths(project: Project, target_name: str, source: SourceTree) -> list[str]:
     globs = project.include_for(target_name)
-    paths = source.files(globs)
+    try:
+        paths = source.files(globs)
+    except InputRefused as error:
+        raise refused(project, target_name, error) from None
     if not paths:
-        target = project.targets[target_name]
-        where = ("targets", target_name, "include") if target.include is not None else ("include",)
         raise ManifestError(
             f"the include globs {globs} match no files",
-            location=project.location(*where),
+            location=project.location(*_include_key(project, target_name)),
             hint="manifests are found relative to the directory holding reconciler.yaml",
         )
     return paths
@@ -79,8 +98,11 @@ def load_files(
         shown = describe(tree, path)
         try:
             data = tree.read(path)
+        except InputRefused as error:
+            raise refused(project, target_name, error) from None
         except OSError as exc:
-            raise ManifestError(f"cannot read {shown}: {exc.strerror or exc}") from None
+            unreadable = InputRefused(f"cannot read {shown}: {exc.strerror or exc}", path=path)
+            raise refused(project, target_name, unreadable) from None
         loaded.append(load_manifest(data, shown, interpolator))
     return loaded
 

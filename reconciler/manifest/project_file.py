@@ -1,6 +1,7 @@
 """Loading ``reconciler.yaml``: found from the working directory (or ``--project``), parsed with
 positions, validated, then checked as a whole (the default target exists, targets set only
-declared variables, address globs can match something)."""
+declared variables, address globs can match something, include globs and the sandbox state
+directory stay inside the project)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,33 @@ import fnmatch
 from pathlib import Path
 
 from reconciler.manifest.document import load_yaml
+from reconciler.manifest.inputs import (
+    NotRegular,
+    TooLarge,
+    glob_problem,
+    is_inside,
+    kind_of,
+    read_regular_file,
+    writable_dir_problem,
+)
+from reconciler.manifest.source import too_large
 from reconciler.manifest.validate import validate_model
 from reconciler.model.errors import Location, ManifestError
 from reconciler.model.resources import KindName
-from reconciler.project import Project, TargetType, display_path, find_project_file
+from reconciler.project import (
+    SANDBOX_STATE,
+    Project,
+    TargetType,
+    display_path,
+    find_project_file,
+)
 
 
 def load_project(project_dir: Path | None = None, *, cwd: Path | None = None) -> Project:
     """Find, parse and validate ``reconciler.yaml``; errors name file:line:col."""
     path = find_project_file(project_dir, cwd=cwd)
     shown = display_path(path, cwd)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ManifestError(f"cannot read {shown}: {exc.strerror}") from None
+    data = _read_project_file(path, shown)
     value, positions = load_yaml(data, shown)
     if value is None:
         raise ManifestError(
@@ -47,6 +61,81 @@ def load_project(project_dir: Path | None = None, *, cwd: Path | None = None) ->
     return project
 
 
+def _read_project_file(path: Path, shown: str) -> bytes:
+    """The project file's bytes: a regular file (a symlink to one is fine: the project root is
+    where the file is found), read up to the manifest size limit."""
+    try:
+        return read_regular_file(path)
+    except NotRegular as exc:
+        raise ManifestError(f"{shown} is {exc.kind}, not a regular file") from None
+    except TooLarge:
+        raise too_large(shown) from None
+    except OSError as exc:
+        raise ManifestError(f"cannot read {shown}: {exc.strerror or exc}") from None
+
+
+def _check_includes(project: Project) -> None:
+    """Include globs stay inside the project: checked here, so every command reports them."""
+    entries: list[tuple[tuple[str | int, ...], list[str]]] = [(("include",), project.include)]
+    for name, target in project.targets.items():
+        if target.include is not None:
+            entries.append((("targets", name, "include"), target.include))
+    for key, globs in entries:
+        for i, glob in enumerate(globs):
+            problem = glob_problem(glob)
+            if problem is not None:
+                raise ManifestError(
+                    f"include glob {glob!r} {problem}",
+                    location=project.location(*key, i),
+                    hint="write globs relative to the directory holding reconciler.yaml,"
+                    " e.g. manifests/**/*.yaml",
+                )
+
+
+def sandbox_state_path(project: Project, name: str) -> Path:
+    """A sandbox target's state directory (resolved; not created): ``state_dir`` relative to
+    the project root, else ``.reconciler/sandbox``. It must stay inside the project."""
+    raw = project.targets[name].state_dir
+    if not raw:
+        return project.root / SANDBOX_STATE
+    where = project.location("targets", name, "state_dir")
+    if "\0" in raw:
+        raise ManifestError("state_dir contains a NUL byte", location=where)
+    path = Path(raw)
+    real = (path if path.is_absolute() else project.root / path).resolve()
+    if not is_inside(real, project.root):
+        raise ManifestError(
+            f"state_dir {raw!r} resolves to {real}, outside the project directory {project.root}",
+            location=where,
+            hint="keep the sandbox state inside the project (default .reconciler/sandbox);"
+            " 'reconciler sandbox serve --state DIR' takes any directory",
+        )
+    if real.exists() and not real.is_dir():
+        what = "a file" if real.is_file() else kind_of(real.stat().st_mode)
+        raise ManifestError(
+            f"state_dir {raw!r} is {what}, not a directory",
+            location=where,
+            hint="point state_dir at a directory (it is created if missing)",
+        )
+    return real
+
+
+def prepare_state_dir(project: Project, name: str) -> Path:
+    """The sandbox state directory, created and checked writable (errors at ``state_dir``)."""
+    path = sandbox_state_path(project, name)
+    problem = writable_dir_problem(path)
+    if problem is not None:
+        key: tuple[str, ...] = ("targets", name)
+        if project.targets[name].state_dir:
+            key = (*key, "state_dir")
+        raise ManifestError(
+            f"sandbox state directory {display_path(path, project.cwd)}: {problem}",
+            location=project.location(*key),
+            hint="point state_dir at a directory this user can write",
+        )
+    return path
+
+
 def _check_project(project: Project) -> None:
     if project.default_target is not None and project.default_target not in project.targets:
         raise ManifestError(
@@ -54,7 +143,10 @@ def _check_project(project: Project) -> None:
             f" (targets: {', '.join(project.targets)})",
             location=project.location("default_target"),
         )
+    _check_includes(project)
     for name, target in project.targets.items():
+        if target.type is TargetType.SANDBOX:
+            sandbox_state_path(project, name)
         for var in target.variables:
             if var not in project.variables:
                 raise ManifestError(

@@ -13,17 +13,39 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from reconciler.manifest.inputs import (
+    MAX_FILE_BYTES,
+    InputRefused,
+    NotRegular,
+    TooLarge,
+    glob_problem,
+    is_inside,
+    read_regular_file,
+    too_large_message,
+)
+from reconciler.model.errors import Location, ManifestError
+
+OUTSIDE_HINT = (
+    "manifests are read only from inside the project directory (the one holding"
+    " reconciler.yaml); copy the file in instead of linking to it"
+)
+
 
 @runtime_checkable
 class SourceTree(Protocol):
     """A tree of project files. Paths are POSIX, relative to the project root."""
 
     def files(self, globs: Sequence[str]) -> list[str]:
-        """Files matching any of ``globs`` (see ``match_glob``), sorted, without duplicates."""
+        """Files matching any of ``globs`` (see ``match_glob``), sorted, without duplicates.
+
+        Raises InputRefused (with ``pattern``) for a glob that reaches outside the project."""
         ...
 
     def read(self, path: str) -> bytes:
-        """The bytes of one file listed by ``files``."""
+        """The bytes of one file listed by ``files``.
+
+        Raises InputRefused (with ``path``) for a file outside the project or not a regular
+        file, ManifestError for one over ``MAX_FILE_BYTES``, OSError when it cannot be read."""
         ...
 
 
@@ -78,20 +100,51 @@ def _static_prefix(pattern: str) -> str:
     return "/".join(fixed)
 
 
+def check_globs(globs: Sequence[str]) -> None:
+    """Refuse absolute and ``..`` globs (every source: they could never match inside)."""
+    for pattern in globs:
+        problem = glob_problem(pattern)
+        if problem is not None:
+            raise InputRefused(f"include glob {pattern!r} {problem}", pattern=pattern)
+
+
+def too_large(shown: str) -> ManifestError:
+    return ManifestError(
+        too_large_message(MAX_FILE_BYTES),
+        location=Location(shown, 1, 1),
+        hint="split large manifests into several files matched by the include globs",
+    )
+
+
 class FileSystemSource:
-    """Files under a directory on disk (the working tree)."""
+    """Files under a directory on disk (the working tree).
+
+    Symlinks to files inside the project are followed; directories reached through a symlink
+    are not walked into (unless the glob names them before its first wildcard). Whatever
+    resolves outside the project root, and whatever is not a regular file, is refused
+    (``reconciler.manifest.inputs``).
+    """
 
     def __init__(self, root: Path, *, cwd: Path | None = None) -> None:
         self.root = Path(root).resolve()
         self.cwd = (cwd or Path.cwd()).resolve()
 
     def files(self, globs: Sequence[str]) -> list[str]:
+        check_globs(globs)
         found: set[str] = set()
         for pattern in globs:
             prefix = _static_prefix(pattern)
             start = self.root / prefix
             if not start.is_dir():
                 continue
+            real = start.resolve()
+            if not is_inside(real, self.root):
+                raise InputRefused(
+                    f"include glob {pattern!r} starts in {prefix}, which resolves to {real},"
+                    f" outside the project directory {self.root}",
+                    pattern=pattern,
+                    hint=OUTSIDE_HINT,
+                )
             for dirpath, dirnames, filenames in os.walk(start):
                 # Hidden directories (.git, .venv, .reconciler) never hold manifests.
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -103,7 +156,24 @@ class FileSystemSource:
         return sorted(found)
 
     def read(self, path: str) -> bytes:
-        return (self.root / path).read_bytes()
+        shown = self.describe(path)
+        real = Path(os.path.realpath(self.root / path))
+        if not is_inside(real, self.root):
+            raise InputRefused(
+                f"{shown} resolves to {real}, outside the project directory {self.root}",
+                path=path,
+                hint=OUTSIDE_HINT,
+            )
+        try:
+            return read_regular_file(real)
+        except NotRegular as exc:
+            raise InputRefused(
+                f"{shown} is {exc.kind}, not a regular file",
+                path=path,
+                hint="only regular files are read as manifests; remove it or narrow the glob",
+            ) from None
+        except TooLarge:
+            raise too_large(shown) from None
 
     def describe(self, path: str) -> str:
         full = self.root / path

@@ -7,6 +7,9 @@ reaches the user.
 
 from __future__ import annotations
 
+import os
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +31,47 @@ class Case:
     args: tuple[str, ...] = ()
     project: str | None = PROJECT
     extra: dict[str, str] = field(default_factory=dict)
+    setup: Callable[[Path], object] | None = None
+    """Run on the project directory after the files are written (symlinks, FIFOs...)."""
 
 
 def m(text: str) -> dict[str, str | bytes]:
     return {M: text}
+
+
+def link(rel: str, target: str) -> Callable[[Path], None]:
+    """A symlink at ``rel`` in the project pointing to ``target`` (as written)."""
+
+    def make(root: Path) -> None:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, root / rel)
+
+    return make
+
+
+def fifo(rel: str) -> Callable[[Path], None]:
+    return lambda root: os.mkfifo(root / rel)
+
+
+def unix_socket(rel: str) -> Callable[[Path], None]:
+    def make(root: Path) -> None:
+        sock = socket.socket(socket.AF_UNIX)
+        here = Path.cwd()
+        os.chdir(root)  # AF_UNIX paths are short: bind relative to the project
+        try:
+            sock.bind(rel)
+        finally:
+            os.chdir(here)
+            sock.close()
+
+    return make
+
+
+def project_with(lines: str) -> str:
+    return f"project: demo\n{lines}"
+
+
+SB = "targets:\n  sb: {type: sandbox}\n"
 
 
 def endpoint(entities: str, rest: str = "") -> str:
@@ -671,6 +711,170 @@ CASES = [
         "project file is empty",
         project="",
     ),
+    # --- inputs cannot escape the project
+    Case(
+        "include-absolute",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:2:31",
+        "include glob '/etc/*.yaml' is absolute",
+        project=project_with('include: ["manifests/*.yaml", "/etc/*.yaml"]\n' + SB),
+    ),
+    Case(
+        "include-dotdot",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:2:11",
+        "include glob '../other/**/*.yaml' contains '..'",
+        project=project_with('include: ["../other/**/*.yaml"]\n' + SB),
+    ),
+    Case(
+        "include-dotdot-inside",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:2:11",
+        "contains '..'",
+        project=project_with('include: ["manifests/../../x/*.yaml"]\n' + SB),
+    ),
+    Case(
+        "include-home",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:2:11",
+        "include glob '~/manifests/*.yaml' starts with '~'",
+        project=project_with('include: ["~/manifests/*.yaml"]\n' + SB),
+    ),
+    Case(
+        "target-include-absolute",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:33",
+        "include glob '/tmp/*.yaml' is absolute",
+        project=project_with("targets:\n  sb: {type: sandbox, include: [/tmp/*.yaml]}\n"),
+    ),
+    Case(
+        "include-through-symlinked-dir",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:2:11",
+        "which resolves to /etc, outside the project directory",
+        project=project_with('include: ["etc/*.conf"]\n' + SB),
+        setup=link("etc", "/etc"),
+    ),
+    Case(
+        "symlink-outside",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:1",
+        "manifests/evil.yaml resolves to /etc/hostname, outside the project directory",
+        setup=link("manifests/evil.yaml", "/etc/hostname"),
+    ),
+    Case(
+        "symlink-dotdot-outside",
+        {M: "quotas: []\n", "../secret.yaml": "quotas: []\n"},
+        "reconciler.yaml:2:11",
+        "manifests/evil.yaml resolves to",
+        project=project_with('include: ["manifests/*.yaml"]\n' + SB),
+        setup=link("manifests/evil.yaml", "../../secret.yaml"),
+    ),
+    Case(
+        "symlink-dev-zero",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:1",
+        "manifests/zero.yaml resolves to /dev/zero, outside the project directory",
+        setup=link("manifests/zero.yaml", "/dev/zero"),
+    ),
+    Case(
+        "symlink-dev-urandom",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:1",
+        "resolves to /dev/urandom",
+        setup=link("manifests/noise.yaml", "/dev/urandom"),
+    ),
+    Case(
+        "fifo",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:1",
+        "manifests/pipe.yaml is a FIFO (named pipe), not a regular file",
+        setup=fifo("manifests/pipe.yaml"),
+    ),
+    Case(
+        "fifo-via-symlink",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:2:31",
+        "manifests/b.yaml is a FIFO (named pipe), not a regular file",
+        project=project_with('include: ["manifests/m.yaml", "manifests/b.yaml"]\n' + SB),
+        setup=lambda root: (
+            os.mkfifo(root / "pipe"),
+            os.symlink("../pipe", root / "manifests/b.yaml"),
+        ),
+    ),
+    Case(
+        "socket",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:1",
+        "manifests/s.yaml is a socket, not a regular file",
+        setup=unix_socket("manifests/s.yaml"),
+    ),
+    Case(
+        "dangling-symlink",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:1",
+        "cannot read manifests/gone.yaml: No such file or directory",
+        setup=link("manifests/gone.yaml", "nothing-here.yaml"),
+    ),
+    Case(
+        "symlink-loop",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:1:1",
+        "cannot read manifests/loop.yaml",
+        setup=link("manifests/loop.yaml", "loop.yaml"),
+    ),
+    Case(
+        "project-file-is-a-fifo",
+        {M: "quotas: []\n"},
+        "",
+        "reconciler.yaml is a FIFO (named pipe), not a regular file",
+        project=None,
+        setup=fifo("reconciler.yaml"),
+    ),
+    Case(
+        "project-file-links-to-dev-zero",
+        {M: "quotas: []\n"},
+        "",
+        "reconciler.yaml is a character device, not a regular file",
+        project=None,
+        setup=link("reconciler.yaml", "/dev/zero"),
+    ),
+    Case(
+        "state-dir-nul",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:34",
+        "state_dir contains a NUL byte",
+        project=project_with('targets:\n  sb: {type: sandbox, state_dir: "st\\0x"}\n'),
+    ),
+    Case(
+        "state-dir-absolute-outside",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:34",
+        "state_dir '/tmp' resolves to /tmp, outside the project directory",
+        project=project_with("targets:\n  sb: {type: sandbox, state_dir: /tmp}\n"),
+    ),
+    Case(
+        "state-dir-dotdot",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:34",
+        "state_dir '../state' resolves to",
+        project=project_with("targets:\n  sb: {type: sandbox, state_dir: ../state}\n"),
+    ),
+    Case(
+        "state-dir-is-a-file",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:34",
+        "state_dir 'manifests/m.yaml' is a file, not a directory",
+        project=project_with("targets:\n  sb: {type: sandbox, state_dir: manifests/m.yaml}\n"),
+    ),
+    Case(
+        "state-dir-symlink-outside",
+        {M: "quotas: []\n"},
+        "reconciler.yaml:3:34",
+        "state_dir 'st' resolves to /tmp, outside the project directory",
+        project=project_with("targets:\n  sb: {type: sandbox, state_dir: st}\n"),
+        setup=link("st", "/tmp"),
+    ),
 ]
 
 
@@ -679,9 +883,12 @@ def test_corpus_is_large_enough() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
 
 
+@pytest.mark.timeout(60)  # a FIFO read by mistake would block: fail instead of hanging
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_exits_1_with_location(case: Case, tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", case.files, case.project)
+    if case.setup is not None:
+        case.setup(root)
     out = run_cli(["validate", *case.args], cwd=root)
     assert out.exception is None, f"unexpected exception: {out.exception!r}"
     assert out.exit_code == 1, out.stdout + out.stderr
