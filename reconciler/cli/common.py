@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -62,7 +63,43 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as error:
+        error.exit_code = EXIT_ERROR  # type: ignore[misc]  # per instance: keeps its show()
+        raise
+
+
+class ReconcilerGroup(click.Group):
+    """Command-line usage errors (unknown option, missing argument, bad choice or number, no
+    command) exit 1, still with click's usage message: exit 2 means changes or drift here, and
+    a typo must never look like drift.
+
+    Every usage error of a subcommand is raised while its group parses or invokes, so the
+    root group is enough; subgroups are of this class too (``group_class``) so that one run
+    on its own (``python -m reconciler.gitops``) behaves the same.
+    """
+
+    group_class = type
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _usage_errors_exit_1():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_exit_1():
+            return super().invoke(ctx)
+
+
+@click.group(cls=ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option(
     "--project",
@@ -84,7 +121,8 @@ def cli(ctx: click.Context, project_dir: Path | None, log_format: str, verbose: 
     and quotas on Databricks or any MLflow registry.
 
     \b
-    Exit codes: 0 success / nothing to change, 1 error, 2 changes or drift.
+    Exit codes: 0 success / nothing to change, 1 error (command-line usage errors too),
+    2 changes or drift.
     RECONCILER_ALLOWED_HOSTS (comma-separated workspace URLs): when set, a target
     whose host is not listed is refused before any request (sandbox targets excepted).
     """
