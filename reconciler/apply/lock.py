@@ -10,82 +10,18 @@ can name the holder.
 from __future__ import annotations
 
 import fcntl
-import getpass
-import json
 import os
-import socket
 import time
-import uuid
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from reconciler.apply.holder import Holder
 from reconciler.model.errors import ApplyError
 
+__all__ = ["POLL_SECONDS", "FileLock", "Holder", "TargetLock", "busy_error"]
+
 POLL_SECONDS = 0.2
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Who holds a lock: shown to whoever waits for it."""
-
-    holder: str
-    host: str
-    pid: int
-    since: str
-    token: str
-    expires: str | None = None
-    ci_run: str | None = None
-
-    @classmethod
-    def me(cls, *, expires_in: float | None = None) -> Holder:
-        now = datetime.now(UTC)
-        expires = None
-        if expires_in is not None:
-            expires = datetime.fromtimestamp(now.timestamp() + expires_in, UTC).isoformat()
-        run = os.environ.get("GITHUB_RUN_ID")
-        repo = os.environ.get("GITHUB_REPOSITORY")
-        return cls(
-            holder=_user(),
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            since=now.isoformat(timespec="seconds"),
-            token=uuid.uuid4().hex,
-            expires=expires,
-            ci_run=f"{repo}/actions/runs/{run}" if run and repo else None,
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> Holder | None:
-        try:
-            doc = json.loads(text)
-            known = {k: doc[k] for k in cls.__dataclass_fields__ if k in doc}
-            return cls(**known)
-        except (ValueError, TypeError):
-            return None
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    def expired(self) -> bool:
-        if self.expires is None:
-            return False
-        return datetime.fromisoformat(self.expires) < datetime.now(UTC)
-
-    def describe(self) -> str:
-        where = f"{self.holder} on {self.host} (pid {self.pid}) since {self.since}"
-        if self.ci_run:
-            where += f", CI run {self.ci_run}"
-        return where
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 class TargetLock(Protocol):
@@ -99,12 +35,26 @@ class TargetLock(Protocol):
     ) -> None: ...
 
 
-def busy_error(target: str, holder: Holder | None, waited: float, where: str) -> ApplyError:
-    who = holder.describe() if holder is not None else "another process"
-    return ApplyError(
-        f"target {target!r} is locked by {who}; waited {waited:.0f}s",
-        hint=f"wait for that apply to finish, or raise --lock-timeout (lock: {where})",
-    )
+def busy_error(
+    target: str, holder: Holder | None, waited: float, where: str, *, lease: bool = False
+) -> ApplyError:
+    """Who holds the lock, until when (a lease), and what the user can do about it."""
+    if holder is None:
+        return ApplyError(
+            f"target {target!r} is locked, and the lock does not say by whom; waited {waited:.0f}s",
+            hint=f"if no apply is running, release it: reconciler unlock -t {target}"
+            f" (lock: {where})",
+        )
+    parts = [f"target {target!r} is locked by {holder.describe()}"]
+    if lease:
+        parts.append(holder.expiry())
+    else:
+        parts.append("held until that process exits")
+    parts.append(f"waited {waited:.0f}s")
+    hint = "wait for that apply to finish, or pass --lock-timeout SECONDS to wait for it"
+    if lease:
+        hint += f"; if it died on another host: reconciler unlock -t {target}"
+    return ApplyError("; ".join(p for p in parts if p), hint=f"{hint} (lock: {where})")
 
 
 class FileLock:
@@ -135,6 +85,25 @@ class FileLock:
         os.pwrite(fd, Holder.me().to_json().encode(), 0)
         self._fd = fd
         return self
+
+    def status(self) -> tuple[bool, Holder | None]:
+        """Whether a running process holds the lock now (the kernel knows), and the holder
+        the file names (after a killed apply: the dead one, with the lock free)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False, None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held = True
+            else:
+                held = False
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            return held, Holder.from_json(self.path.read_text() or "")
+        finally:
+            os.close(fd)
 
     def __exit__(self, *exc: Any) -> None:
         if self._fd is None:

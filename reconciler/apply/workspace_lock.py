@@ -8,9 +8,13 @@ tree holding the holder (user, host, pid, CI run), a random token and an expiry.
   offers. The file is read back and must carry our token.
 - While held, a heartbeat re-writes the file every third of the lease with a later expiry, so a
   long apply keeps it and a crashed one loses it within one lease (default 15 minutes).
-- A file whose expiry has passed is deleted and the acquire retried. Two waiters can both see
-  it expired; the read-back of the token makes the loser notice and wait again.
+- A file whose expiry has passed is deleted and the acquire retried. So is one whose holder
+  ran on this host and is gone (``Holder.liveness``: a killed apply's lease is taken over at
+  once, with a log line, instead of blocking every apply until it expires). Two waiters can
+  both see it stale; the read-back of the token makes the loser notice and wait again.
 - Release deletes the file only if it still holds our token.
+- ``reconciler unlock`` deletes it whoever holds it (``unlock``), refusing a holder alive on
+  this host unless forced.
 """
 
 from __future__ import annotations
@@ -22,14 +26,18 @@ import time
 from types import TracebackType
 from typing import Self
 
+import structlog
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, ResourceConflict
 from databricks.sdk.service.workspace import ImportFormat
 
-from reconciler.apply.lock import POLL_SECONDS, Holder, busy_error
+from reconciler.apply.holder import Holder, Liveness
+from reconciler.apply.lock import POLL_SECONDS, busy_error
+from reconciler.model.errors import ApplyError
 
 LOCK_DIR = "/Shared/.reconciler/locks"
 DEFAULT_LEASE = 900.0
+_log = structlog.get_logger(__name__)
 
 
 def lock_path(project: str, target: str) -> str:
@@ -62,9 +70,14 @@ class WorkspaceLock:
         )
 
     def read(self) -> Holder | None:
+        """The holder of the lease; None when there is none (or it cannot be parsed)."""
+        text = self._read_text()
+        return Holder.from_json(text) if text is not None else None
+
+    def _read_text(self) -> str | None:
         try:
             with self.client.workspace.download(self.path) as stream:
-                return Holder.from_json(stream.read().decode())
+                return bytes(stream.read()).decode(errors="replace")
         except NotFound:
             return None
 
@@ -79,6 +92,16 @@ class WorkspaceLock:
             if current is None:
                 return None, True
             if current.expired():
+                self._delete_if(current.token)
+                return None, True
+            state, reason = current.liveness()
+            if state is Liveness.DEAD:
+                _log.warning(
+                    "apply lock taken over: its holder is gone",
+                    target=self.target,
+                    holder=current.describe(),
+                    reason=reason,
+                )
                 self._delete_if(current.token)
                 return None, True
             return None, False
@@ -103,11 +126,39 @@ class WorkspaceLock:
             if again and waited < self.timeout + 5:
                 continue
             if waited >= self.timeout:
-                raise busy_error(self.target, self.read(), waited, self.path)
+                raise busy_error(self.target, self.read(), waited, self.path, lease=True)
             time.sleep(min(max(POLL_SECONDS, 1.0), max(0.0, self.timeout - waited)))
         self._beat = threading.Thread(target=self._heartbeat, name="lock-heartbeat", daemon=True)
         self._beat.start()
         return self
+
+    def unlock(self, *, force: bool = False) -> tuple[Holder | None, str] | None:
+        """Release the lease whoever holds it (``reconciler unlock``): the holder it had (None
+        when unreadable) and its liveness, or None when there was no lease.
+
+        A holder still running on this host is refused unless ``force``.
+        """
+        text = self._read_text()
+        if text is None:
+            return None
+        current = Holder.from_json(text)
+        if current is None:
+            self._delete()
+            return None, "the lease file could not be read"
+        state, reason = current.liveness()
+        if state is Liveness.ALIVE and not force:
+            raise ApplyError(
+                f"target {self.target!r} is locked by {current.describe()}, and {reason};"
+                " not released",
+                hint="wait for that apply to finish or stop it; --force releases the lease"
+                " anyway (the running apply then goes on unlocked)",
+            )
+        self._delete_if(current.token)
+        return current, f"forced: {reason}" if state is Liveness.ALIVE else reason
+
+    def _delete(self) -> None:
+        with contextlib.suppress(NotFound):
+            self.client.workspace.delete(self.path)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.lease / 3):

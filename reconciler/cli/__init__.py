@@ -14,6 +14,7 @@ from reconciler.cli import schema as _schema  # noqa: F401
 from reconciler.cli import sandbox as _sandbox  # noqa: F401
 from reconciler.cli import plan as _plan  # noqa: F401
 from reconciler.cli import apply as _apply  # noqa: F401
+from reconciler.cli import unlock as _unlock  # noqa: F401
 # isort: on
 
 

@@ -76,7 +76,8 @@ def _progress(plan: Plan) -> Iterator[ProgressSink]:
     default=0.0,
     show_default=True,
     metavar="SECONDS",
-    help="How long to wait for another apply on the target to finish.",
+    help="How long to wait for a running apply that holds the target's lock (the lock of"
+    " one that died on this host is taken over at once).",
 )
 @click.option(
     "--timeout",

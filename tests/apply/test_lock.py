@@ -36,3 +36,15 @@ def test_waiter_gets_the_lock_when_it_is_released(tmp_path: Path) -> None:
     t0 = time.monotonic()
     with FileLock(path, target="sandbox", timeout=10):
         assert time.monotonic() - t0 >= 0.25
+
+
+def test_status_tells_a_held_lock_from_a_dead_holders_leftover(tmp_path: Path) -> None:
+    path = tmp_path / "apply.lock"
+    assert FileLock(path, target="sandbox").status() == (False, None)
+    with FileLock(path, target="sandbox"):
+        held, holder = FileLock(path, target="sandbox").status()
+        assert held and holder is not None and holder.pid == os.getpid()
+    # A killed apply leaves its description behind, but the kernel dropped its lock.
+    path.write_text(Holder.me().to_json())
+    held, holder = FileLock(path, target="sandbox").status()
+    assert not held and holder is not None
