@@ -1,8 +1,11 @@
 """A serving endpoint's AI Gateway, other than rate limits (those are the ``quota`` kind): usage
-tracking, guardrails, inference tables, fallbacks; and what the server fills in when unset."""
+tracking, guardrails, inference tables, fallbacks; what the server fills in when unset; and what
+a write keeps (``PUT .../ai-gateway`` replaces the whole object, so apply sends the live object
+with the manifest's settings over it, field by field)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -64,3 +67,34 @@ GATEWAY_DEFAULTS: dict[str, Any] = {
     **{f"ai_gateway.guardrails.{side}.valid_topics": [] for side in ("input", "output")},
 }
 """What a live AI Gateway without a setting reads as (the server omits false and empty)."""
+
+
+def kept_gateway_fields(write: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+    """Settings of the live AI Gateway (``ai_gateway.guardrails.input.pii``) a write keeps
+    because the manifest leaves them unset, server defaults aside."""
+    out: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, Mapping) and value:
+            for key, item in value.items():
+                walk(item, f"{path}.{key}")
+        elif GATEWAY_DEFAULTS.get(path, _UNSET) != value and not _sets(write, path):
+            out.append(path)
+
+    walk(live, "ai_gateway")
+    return out
+
+
+_UNSET = object()
+
+
+def _sets(write: Mapping[str, Any], path: str) -> bool:
+    """Whether ``write`` (an ``ai_gateway`` document) sets ``path`` or an object above it."""
+    node: Any = write
+    for part in path.split(".")[1:]:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+        if not isinstance(node, Mapping):
+            return True
+    return True

@@ -12,8 +12,9 @@ from pydantic import Field, field_validator, model_validator
 
 from reconciler.kinds.base import ENDPOINT_NAME
 from reconciler.kinds.diffing import field_diff
+from reconciler.kinds.keep_live import KeyOf
 from reconciler.kinds.rules import KindRules, ordered, without_defaults
-from reconciler.model.changes import FieldDiff
+from reconciler.model.changes import Action, FieldDiff
 from reconciler.model.live import LiveAsset
 from reconciler.model.resources import KindName, address_of
 from reconciler.model.spec import FieldError, Spec
@@ -129,6 +130,7 @@ class QuotaRules(KindRules):
     manifest_key = "quotas"
     noun = "quota for endpoint"
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"rate_limits": canonical_limits}
+    keyed_lists: ClassVar[Mapping[str, KeyOf]] = {"rate_limits": limit_id}
 
     def write_scope(self, name: str) -> str:
         """A quota is part of its endpoint's AI Gateway: never written beside an endpoint change."""
@@ -157,6 +159,12 @@ class QuotaRules(KindRules):
                 if w.get(field) != h.get(field):
                     diffs.append(field_diff(f"{path}.{field}", h.get(field), w.get(field)))
         return diffs
+
+    def carried(
+        self, write: Mapping[str, Any], live: LiveAsset, diffs: Sequence[FieldDiff], action: Action
+    ) -> list[str]:
+        """Every write sends the endpoint's whole AI Gateway back with new rate limits."""
+        return sorted(live.unmodelled)
 
     def dependencies(self, name: str, doc: Mapping[str, Any], known: Set[str]) -> list[str]:
         endpoint = address_of(KindName.SERVING_ENDPOINT, str(doc.get("endpoint", name)))

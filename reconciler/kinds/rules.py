@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any, ClassVar, Protocol
 
 from reconciler.kinds.diffing import creation_diffs, diff_managed
-from reconciler.model.changes import FieldDiff
+from reconciler.kinds.keep_live import KeyOf, keep_live
+from reconciler.model.changes import Action, FieldDiff
 from reconciler.model.errors import Location
 from reconciler.model.live import ExtraRead, LiveAsset
 from reconciler.model.resources import DesiredState, KindName, Resource
@@ -70,6 +71,8 @@ class KindRules:
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
     """Dotted path -> the canonical form a value takes on both sides before comparing (order
     that carries no meaning, spellings the server rewrites)."""
+    keyed_lists: ClassVar[Mapping[str, KeyOf]] = {}
+    """Document path of a list -> how diff paths name its items (served entities by name)."""
 
     # --- behaviour -------------------------------------------------------------------------
     delete_needs_prune: ClassVar[str | None] = None
@@ -103,6 +106,27 @@ class KindRules:
     def field_diffs(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
         """``diff`` without the write-only fields: what the planner compares."""
         return [d for d in self.diff(desired, live) if not under(d.path, self.write_only)]
+
+    def keep_live(
+        self, write: Mapping[str, Any], live: Mapping[str, Any], ignored: Sequence[FieldDiff]
+    ) -> dict[str, Any]:
+        """``write`` with the fields of the ``ignored`` diffs at their live values: the
+        document apply writes when a target ignores some of the asset's differences."""
+        return keep_live(write, live, ignored, self.keyed_lists)
+
+    def write_problem(self, doc: Mapping[str, Any]) -> str | None:
+        """Why apply could not send ``doc`` (None when it can). Manifests are checked as they
+        load; this catches documents that keep ignored fields at live values which no longer
+        fit the rest (an ignored traffic split naming a removed entity)."""
+        return None
+
+    def carried(
+        self, write: Mapping[str, Any], live: LiveAsset, diffs: Sequence[FieldDiff], action: Action
+    ) -> list[str]:
+        """Live fields this change's writes send back as they are because no manifest sets
+        them (fields the manifests cannot express, and fields they can but leave unset), where
+        a write replaces the whole object holding them. Shown in the plan."""
+        return []
 
     def dependencies(self, name: str, doc: Mapping[str, Any], known: Set[str]) -> list[str]:
         """Addresses (among ``known``) this asset needs to exist first."""

@@ -114,6 +114,9 @@ class ServedEntitySpec(Spec):
 
 DEFAULT_WORKLOAD_TYPE = "CPU"
 CONCURRENCY = ("min_provisioned_concurrency", "max_provisioned_concurrency")
+SIZING_FORMS: tuple[tuple[str, ...], ...] = (("workload_size",), CONCURRENCY)
+"""Ways of sizing an entity the API takes one at a time; the server may derive the later forms
+from the first (min/max concurrency from a workload size) and show both."""
 ENTITY_DEFAULTS: dict[str, Any] = {
     "workload_type": DEFAULT_WORKLOAD_TYPE,
     "scale_to_zero": False,
@@ -121,6 +124,7 @@ ENTITY_DEFAULTS: dict[str, Any] = {
 }
 """What the server fills in on an entity when the manifest leaves a field unset (the
 endpoint's ``server_defaults`` under ``served_entities.*``)."""
+_IDENTITY = ("name", "entity", "version")
 
 
 def _canonical_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,32 +139,54 @@ def _canonical_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _set_fields(entity: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a manifest entity sets (``false`` and ``{}`` included)."""
+    out = {k: v for k, v in entity.items() if k != "alias" and v is not None}
+    out["version"] = as_int(out.get("version"))
+    return out
+
+
 def diff_entities(
     desired: Sequence[Mapping[str, Any]], live: Sequence[Mapping[str, Any]]
 ) -> list[FieldDiff]:
-    want = {e["name"]: _canonical_entity(e) for e in desired}
+    """Entities by name: added and removed ones whole; of the others, only the fields the
+    manifest sets (apply keeps the rest at their live values)."""
+    want = {e["name"]: e for e in desired}
     have = {e["name"]: _canonical_entity(e) for e in live}
     diffs: list[FieldDiff] = []
     for name in sorted(set(want) | set(have)):
         path = f"served_entities.{name}"
         if name not in have:
-            diffs.append(FieldDiff(path=path, before=None, after=want[name]))
+            diffs.append(FieldDiff(path=path, before=None, after=_canonical_entity(want[name])))
             continue
         if name not in want:
             diffs.append(FieldDiff(path=path, before=have[name], after=None))
             continue
-        w, h = want[name], dict(have[name])
-        # The server derives one sizing form from the other; compare the form the manifest uses.
-        sets_concurrency = any(k in w for k in CONCURRENCY)
-        if "workload_size" in w and not sets_concurrency:
-            for k in CONCURRENCY:
-                h.pop(k, None)
-        if sets_concurrency and "workload_size" not in w:
-            h.pop("workload_size", None)
-        for key in sorted(set(w) | set(h), key=_entity_key_order):
-            if w.get(key) != h.get(key):
-                diffs.append(FieldDiff(path=f"{path}.{key}", before=h.get(key), after=w.get(key)))
+        w, h = _set_fields(want[name]), have[name]
+        for key in sorted(set(w) - {"name"}, key=_entity_key_order):
+            if w[key] != h.get(key, ENTITY_DEFAULTS.get(key)):
+                diffs.append(FieldDiff(path=f"{path}.{key}", before=h.get(key), after=w[key]))
     return diffs
+
+
+def kept_entity_fields(write: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+    """The modelled fields of a live entity a config write keeps because the manifest leaves
+    them unset (server defaults aside). Of the sizing forms, the manifest's wins; with none in
+    the manifest, the first form live has (a workload size over the concurrency derived
+    from it)."""
+    w, h = _set_fields(write), _canonical_entity(live)
+    return sorted(
+        k for k in h if k not in w and k not in _IDENTITY and k not in dropped_sizing(w, h)
+    )
+
+
+def dropped_sizing(written: Mapping[str, Any], live: Mapping[str, Any]) -> set[str]:
+    """Live sizing fields a write must not carry: those of every form but the one written (or,
+    when none is written, the first form live has)."""
+    forms = [f for f in SIZING_FORMS if any(k in written for k in f)]
+    forms = forms or [f for f in SIZING_FORMS if any(live.get(k) is not None for k in f)]
+    keep = forms[0] if forms else ()
+    return {k for f in SIZING_FORMS if f != keep for k in f}
 
 
 _ENTITY_KEYS = ("name", "entity", "version", "workload_size", "workload_type", *CONCURRENCY)

@@ -12,17 +12,19 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.ai_gateway import GATEWAY_DEFAULTS, AiGatewaySpec
+from reconciler.kinds.ai_gateway import GATEWAY_DEFAULTS, AiGatewaySpec, kept_gateway_fields
 from reconciler.kinds.base import ENDPOINT_NAME, UC_NAME
 from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, sorted_tags
-from reconciler.kinds.rules import DesiredContext, KindRules, ordered, without_defaults
+from reconciler.kinds.keep_live import KeyOf
+from reconciler.kinds.rules import DesiredContext, KindRules, ordered, under, without_defaults
 from reconciler.kinds.served_entity import (
     ENTITY_DEFAULTS,
     ServedEntitySpec,
     diff_entities,
     import_entity,
+    kept_entity_fields,
 )
-from reconciler.model.changes import FieldDiff
+from reconciler.model.changes import Action, FieldDiff
 from reconciler.model.errors import ManifestError
 from reconciler.model.live import ExtraRead, LiveAsset
 from reconciler.model.resources import DesiredState, KindName, Resource, address_of
@@ -30,6 +32,12 @@ from reconciler.model.spec import FieldError, Spec
 from reconciler.project import Target, TargetType
 
 MAX_SERVED_ENTITIES = 10
+CONFIG = ("served_entities", "traffic")
+"""What ``PUT .../config`` replaces, whole."""
+REPLACE_CARRIES = ("email_notifications",)
+"""Endpoint settings the manifests cannot express that a replace sends to the new endpoint
+(the create call takes them; ``telemetry_config`` is not among them: its table names are never
+returned)."""
 
 
 class PermissionSpec(Spec):
@@ -151,6 +159,7 @@ class ServingEndpointRules(KindRules):
         "tags": sorted_tags,
         "permissions": canonical_permissions,
     }
+    keyed_lists: ClassVar[Mapping[str, KeyOf]] = {"served_entities": lambda e: str(e["name"])}
 
     def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
         """Permissions live behind the endpoint id: read them only when the manifest sets them."""
@@ -219,6 +228,51 @@ class ServingEndpointRules(KindRules):
             if want != live["permissions"]:
                 diffs.append(field_diff("permissions", live["permissions"], want))
         return diffs
+
+    def write_problem(self, doc: Mapping[str, Any]) -> str | None:
+        """The traffic split must route to served entities of the same config, 100% in all."""
+        names = [str(e["name"]) for e in doc.get("served_entities") or []]
+        traffic = doc.get("traffic") or {}
+        for route, pct in sorted(traffic.items()):
+            if route not in names and pct:
+                return (
+                    f"the live traffic split sends {pct}% to served entity {route!r}, which the"
+                    f" manifest no longer serves (served: {', '.join(names)})"
+                )
+        total = sum(int(p) for p in traffic.values())
+        if traffic and total != 100:
+            return f"the traffic split would sum to {total}%, not 100%"
+        return None
+
+    def carried(
+        self, write: Mapping[str, Any], live: LiveAsset, diffs: Sequence[FieldDiff], action: Action
+    ) -> list[str]:
+        """A config write carries the live entities' unset fields (matched by name), an AI
+        Gateway write the live settings the manifest leaves unset; a replace carries both, the
+        live tags when the manifest sets none, and ``REPLACE_CARRIES``."""
+        replace = action is Action.REPLACE
+        touched = {d.path.split(".", 1)[0] for d in diffs}
+        out: list[str] = []
+        if replace or touched & set(CONFIG):
+            have = {str(e["name"]): e for e in live.doc.get("served_entities") or []}
+            for entity in write.get("served_entities") or []:
+                name = str(entity["name"])
+                if name in have:
+                    prefix = f"served_entities.{name}"
+                    out += [f"{prefix}.{k}" for k in kept_entity_fields(entity, have[name])]
+                    out += [p for p in live.unmodelled if under(p, [prefix])]
+        if replace or ("ai_gateway" in write and "ai_gateway" in touched):
+            out += kept_gateway_fields(
+                write.get("ai_gateway") or {}, live.doc.get("ai_gateway") or {}
+            )
+            out += [p for p in live.unmodelled if under(p, ["ai_gateway"])]
+        if replace:
+            if "tags" not in write and live.doc.get("tags"):
+                out.append("tags")
+            if "description" not in write and live.doc.get("description"):
+                out.append("description")
+            out += [p for p in live.unmodelled if p in REPLACE_CARRIES]
+        return sorted(set(out))
 
     def creation_diffs(self, doc: Mapping[str, Any]) -> list[FieldDiff]:
         """Served entities one per line, by name, as updates show them."""

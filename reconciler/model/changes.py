@@ -34,7 +34,8 @@ class Change(BaseModel):
 
     ``desired`` is the spec document apply sends (aliases resolved to versions, secrets kept as
     ``{{secrets/...}}`` references, never values; sealed in plan files, see
-    ``reconciler.plan.sealed``); ``None`` for deletes.
+    ``reconciler.plan.sealed``), holding the live value wherever the target ignores a
+    difference; ``None`` for deletes.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -46,6 +47,11 @@ class Change(BaseModel):
     diffs: tuple[FieldDiff, ...] = ()
     depends_on: tuple[str, ...] = ()
     reason: str | None = Field(default=None, description="Why replace/delete; what is lost.")
+    carried: tuple[str, ...] = Field(
+        default=(),
+        description="Live fields the writes send back as they are because no manifest sets"
+        " them, where a write replaces the whole object holding them.",
+    )
     desired: dict[str, Any] | None = None
 
     @property

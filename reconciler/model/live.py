@@ -34,6 +34,10 @@ class LiveAsset:
     """The API object as read (``as_dict()``): apply merges with it (AI Gateway, tags)."""
     owner: str | None = None
     """The project that marked the asset as its own, or None when unmarked."""
+    unmodelled: tuple[str, ...] = ()
+    """Live fields the manifests cannot express, as paths (``served_entities.champion.
+    instance_profile_arn``: manifest names down to the modelled object, API names below):
+    writes that replace their object carry them, and ``import`` says it cannot write them."""
 
     @property
     def address(self) -> str:

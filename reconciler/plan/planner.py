@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
+from typing import Any
 
 from reconciler.kinds.registry import rules_for
 from reconciler.kinds.resolve import Resolver
@@ -95,9 +96,12 @@ def _plan_resource(
             desired=doc,
         )
         return change, deps, refs
-    found = drop_ignored(resource.address, rules.field_diffs(doc, asset.doc), target.ignore)
+    every = rules.field_diffs(doc, asset.doc)
+    found = drop_ignored(resource.address, every, target.ignore)
     if not found:
         return None, deps, refs
+    if len(found) < len(every):
+        doc = _keep_ignored(resource, doc, asset, every, found, desired)
     immutable = rules.needs_replace(found)
     action, reason = Action.UPDATE, None
     if immutable:
@@ -118,9 +122,52 @@ def _plan_resource(
         diffs=tuple(masked(d) for d in found),
         depends_on=tuple(deps),
         reason=reason,
+        carried=tuple(rules.carried(doc, asset, found, action)),
         desired=doc,
     )
     return change, deps, refs
+
+
+def _keep_ignored(
+    resource: Resource,
+    doc: dict[str, Any],
+    asset: LiveAsset,
+    every: Sequence[FieldDiff],
+    shown: Sequence[FieldDiff],
+    desired: DesiredState,
+) -> dict[str, Any]:
+    """The document apply writes: ``doc`` with each ignored field at its live value.
+
+    Checked here, so apply can trust it: compared with live it must differ in exactly the
+    diffs the plan shows, and the kind must be able to send it.
+    """
+    rules = rules_for(resource.kind)
+    ignored = [d for d in every if d not in shown]
+    paths = ", ".join(sorted({d.path for d in ignored}))
+    write = rules.keep_live(doc, asset.doc, ignored)
+    after = rules.field_diffs(write, asset.doc)
+    if sorted(map(_key, after)) != sorted(map(_key, shown)):
+        left = sorted({d.path for d in after} - {d.path for d in shown}) or [paths]
+        raise PlanError(
+            f"{resource.address}: the target ignores {paths}, but apply cannot keep"
+            f" {', '.join(left)} at the live value in what it writes",
+            location=desired.location_of(resource.address),
+            hint="drop the ignore rule for this asset, or set the manifest to the live value",
+        )
+    problem = rules.write_problem(write)
+    if problem is not None:
+        raise PlanError(
+            f"{resource.address}: the target ignores {paths}, so apply would keep the live"
+            f" value there, but {problem}",
+            location=desired.location_of(resource.address),
+            hint="remove that ignore rule for this asset, or change the live value first so"
+            " it fits the manifest",
+        )
+    return write
+
+
+def _key(diff: FieldDiff) -> tuple[str, str, str]:
+    return diff.path, repr(diff.before), repr(diff.after)
 
 
 def _check_owner(resource: Resource, asset: LiveAsset | None, desired: DesiredState) -> None:

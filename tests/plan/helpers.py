@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.adapters.databricks.kinds import normalize
+from reconciler.adapters.databricks.kinds import normalize, unmodelled
 from reconciler.manifest import load_desired_state, load_project
 from reconciler.model.changes import Plan
 from reconciler.model.live import LiveAsset, LiveState, VersionInfo
@@ -39,7 +39,8 @@ def desired_state(
 def live_asset(
     kind: KindName, name: str, raw: Mapping[str, Any], owner: str | None = None
 ) -> LiveAsset:
-    return LiveAsset(kind=kind, name=name, doc=normalize(kind, raw), raw=raw, owner=owner)
+    doc, extra = normalize(kind, raw), tuple(unmodelled(kind, raw))
+    return LiveAsset(kind=kind, name=name, doc=doc, raw=raw, owner=owner, unmodelled=extra)
 
 
 def live_state(

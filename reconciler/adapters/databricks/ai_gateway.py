@@ -2,7 +2,8 @@
 ``ai_gateway`` (without rate limits: those are the ``quota`` kind) and back.
 
 ``PUT .../ai-gateway`` replaces the whole object, so a write sends live with the manifest's
-sub-configs over it (``merged_gateway``), keeping the rate limits quotas own.
+settings over it, field by field (``merged_gateway``): what the manifest leaves unset, what it
+cannot express, and the rate limits quotas own all keep their live values.
 """
 
 from __future__ import annotations
@@ -13,6 +14,25 @@ from typing import Any
 Doc = dict[str, Any]
 _TABLE = (("catalog_name", "catalog"), ("schema_name", "schema"))
 _GUARDRAIL_FLAGS = ("safety", "invalid_keywords", "valid_topics")
+_GUARDRAIL = {
+    "safety": True,
+    "pii": {"behavior": True},
+    "invalid_keywords": True,
+    "valid_topics": True,
+}
+MODELLED: Doc = {
+    "usage_tracking_config": {"enabled": True},
+    "fallback_config": {"enabled": True},
+    "guardrails": {"input": _GUARDRAIL, "output": _GUARDRAIL},
+    "inference_table_config": {
+        "enabled": True,
+        "catalog_name": True,
+        "schema_name": True,
+        "table_name_prefix": True,
+    },
+    "rate_limits": True,
+}
+"""The wire fields of ``AiGatewayConfig`` the manifests express (rate limits: in quotas)."""
 
 
 def normalize_gateway(raw: Mapping[str, Any] | None) -> Doc:
@@ -83,10 +103,34 @@ def gateway_patch(spec: Mapping[str, Any]) -> Doc:
 
 
 def merged_gateway(live: Mapping[str, Any] | None, spec: Mapping[str, Any] | None) -> Doc:
-    """The whole AI Gateway object to PUT: live, with the manifest's sub-configs over it.
+    """The whole AI Gateway object to PUT: live, with the manifest's settings over it, field by
+    field (lists whole). Rate limits always come from live: the ``quota`` kind owns them."""
+    return _merged(live or {}, gateway_patch(spec or {}))
 
-    Rate limits always come from live: the ``quota`` kind owns them.
-    """
-    out: Doc = dict(live or {})
-    out.update(gateway_patch(spec or {}))
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> Doc:
+    out: Doc = dict(base)
+    for key, value in over.items():
+        below = out.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            out[key] = _merged(below, value)
+        else:
+            out[key] = value
     return out
+
+
+def unmodelled_gateway_fields(raw: Mapping[str, Any] | None) -> list[str]:
+    """``ai_gateway.<field>`` of every live AI Gateway field the manifests cannot express."""
+    out: list[str] = []
+
+    def walk(value: Mapping[str, Any], shape: Mapping[str, Any], path: str) -> None:
+        for key, item in value.items():
+            sub = shape.get(key)
+            if sub is None:
+                if item not in (None, {}, []):
+                    out.append(f"{path}.{key}")
+            elif isinstance(sub, Mapping) and isinstance(item, Mapping):
+                walk(item, sub, f"{path}.{key}")
+
+    walk(raw or {}, MODELLED, "ai_gateway")
+    return sorted(out)

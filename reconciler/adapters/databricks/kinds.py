@@ -46,5 +46,11 @@ def normalize(kind: KindName, raw: Mapping[str, Any]) -> dict[str, Any]:
     return rules_for(kind).fold(adapter_for(kind).normalize(raw))
 
 
+def unmodelled(kind: KindName, raw: Mapping[str, Any]) -> list[str]:
+    """The live object's writable fields the manifests cannot express (``LiveAsset``)."""
+    found = adapter_for(kind).unmodelled
+    return found(raw) if found is not None else []
+
+
 def readers(run: ReadRun) -> list[KindReader]:
     return [reader(run) for reader in READERS]

@@ -15,6 +15,7 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 
+from reconciler.adapters.databricks.ai_gateway import unmodelled_gateway_fields
 from reconciler.adapters.databricks.serving_endpoint import (
     API,
     QUOTA_TAG,
@@ -105,4 +106,13 @@ def apply_quota(
         mark_quota(client, name, settings.project, present=False)
 
 
-ADAPTERS = (KindAdapter(KindName.QUOTA, normalize_quota, apply_quota, list_endpoints),)
+def unmodelled_quota_fields(raw: Mapping[str, Any]) -> list[str]:
+    """The AI Gateway settings no manifest expresses: every quota write sends them back."""
+    return unmodelled_gateway_fields(raw.get("ai_gateway"))
+
+
+ADAPTERS = (
+    KindAdapter(
+        KindName.QUOTA, normalize_quota, apply_quota, list_endpoints, unmodelled_quota_fields
+    ),
+)

@@ -25,6 +25,7 @@ from reconciler.model.resources import KindName, address_of
 T = TypeVar("T")
 Task = Callable[[], None]
 Normalize = Callable[[KindName, Mapping[str, Any]], dict[str, Any]]
+Unmodelled = Callable[[KindName, Mapping[str, Any]], list[str]]
 ROUNDS = 3
 
 
@@ -67,10 +68,17 @@ def names(what: str, call: Callable[[], Iterable[Any]], attr: str) -> list[str]:
 class ReadRun:
     """What one read asked for, and what it has found so far (touched under ``lock``)."""
 
-    def __init__(self, client: WorkspaceClient, request: ReadRequest, normalize: Normalize) -> None:
+    def __init__(
+        self,
+        client: WorkspaceClient,
+        request: ReadRequest,
+        normalize: Normalize,
+        unmodelled: Unmodelled | None = None,
+    ) -> None:
         self.client = client
         self.request = request
         self.normalize = normalize
+        self.unmodelled = unmodelled
         self.project = request.owned_by
         self.owned_kinds = set(request.owned_kinds) if self.project else set()
         self.lock = threading.Lock()
@@ -93,7 +101,8 @@ class ReadRun:
         if not (wanted or owned):
             return
         doc = self.normalize(kind, raw)
-        asset = LiveAsset(kind=kind, name=name, doc=doc, raw=raw, owner=owner)
+        extra = tuple(self.unmodelled(kind, raw)) if self.unmodelled is not None else ()
+        asset = LiveAsset(kind=kind, name=name, doc=doc, raw=raw, owner=owner, unmodelled=extra)
         self.live.assets[address_of(kind, name)] = asset
 
 

@@ -31,6 +31,8 @@ from reconciler.adapters.databricks.writing import (
     desired_of,
     ignore_missing,
     tag_changes,
+    touched_keys,
+    touches,
 )
 from reconciler.kinds.diffing import as_int, raw_tags, tags_to_dict
 from reconciler.model.changes import Action, Change
@@ -332,7 +334,8 @@ def apply_registered_model(
         return
     doc = desired_of(change)
     created = change.action is Action.CREATE and _create_model(client, doc)
-    updates = {k: doc[k] for k in ("comment", "owner") if k in doc}
+    # Only what the plan shows: a comment or owner the target ignores is not sent back.
+    updates = {k: doc[k] for k in ("comment", "owner") if k in doc and touches(change, k)}
     if created:
         updates.pop("comment", None)
     if updates:
@@ -342,7 +345,9 @@ def apply_registered_model(
         )
     live_tags = model_tags(client, full_name)
     provenance = {OWNER_TAG: settings.project} if settings.project else {}
-    add, remove = tag_changes(doc.get("tags"), live_tags, provenance)
+    add, remove = tag_changes(
+        doc.get("tags"), live_tags, provenance, only=touched_keys(change, "tags")
+    )
     patch_model_tags(client, full_name, add, remove)
 
 

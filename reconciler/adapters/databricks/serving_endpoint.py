@@ -1,26 +1,29 @@
 """Serving endpoints on Databricks: the wire mapping into the spec shape and back, the reads,
 and the writes, in the order that keeps an endpoint serving.
 
-An update runs config (``PUT .../config`` with the whole served entity list and traffic, then a
-wait until NOT_UPDATING), AI Gateway (``PUT .../ai-gateway`` with the whole object merged over
-live, keeping the rate limits that quotas own), tags (add/delete patch), then permissions.
-A create sends everything in one POST and waits. The reader also reads the endpoints quotas
-belong to (one GET serves both kinds).
+An update runs config (``PUT .../config`` with the whole served entity list and traffic, each
+entity carrying the live fields the manifest does not set, see ``serving_config``; then a wait
+until NOT_UPDATING), AI Gateway (``PUT .../ai-gateway`` with the whole object merged over live,
+keeping the rate limits that quotas own), tags (add/delete patch of the keys the plan names),
+then permissions. A create sends everything in one POST and waits. The reader also reads the
+endpoints quotas belong to (one GET serves both kinds).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, ResourceConflict
+from databricks.sdk.service.serving import ServingEndpointsAPI
 
 from reconciler.adapters.databricks.ai_gateway import (
-    gateway_patch,
     merged_gateway,
     normalize_gateway,
+    unmodelled_gateway_fields,
 )
 from reconciler.adapters.databricks.markers import owner_of, tag_map, wire_tags
 from reconciler.adapters.databricks.permissions import normalize_permissions, put_permissions
@@ -32,8 +35,14 @@ from reconciler.adapters.databricks.reading import (
     names,
     translated,
 )
+from reconciler.adapters.databricks.serving_config import (
+    compared_config,
+    core_config,
+    normalize_entity,
+    normalize_traffic,
+    unmodelled_entity_fields,
+)
 from reconciler.adapters.databricks.serving_state import (
-    ENDED_BADLY,
     read_endpoint,
     wait_entity_versions,
     wait_gone,
@@ -45,9 +54,11 @@ from reconciler.adapters.databricks.writing import (
     desired_of,
     ignore_missing,
     tag_changes,
+    touched_keys,
     touches,
 )
-from reconciler.kinds.diffing import as_int, raw_tags, tags_to_dict
+from reconciler.kinds.diffing import own_tag, raw_tags, tags_to_dict
+from reconciler.kinds.serving_endpoint import CONFIG, REPLACE_CARRIES
 from reconciler.model.changes import Action, Change
 from reconciler.model.live import LiveAsset
 from reconciler.model.resources import KindName
@@ -63,96 +74,19 @@ QUOTA_TAG = "reconciler.quota"
 endpoint carries (``quota`` writes it; the endpoint's replace keeps it)."""
 Doc = dict[str, Any]
 
-ENTITY_FIELDS = (
-    "workload_size",
-    "workload_type",
-    "min_provisioned_concurrency",
-    "max_provisioned_concurrency",
-    "environment_vars",
-)
-"""Served-entity fields spelled and valued the same on the wire and in manifests (both ways)."""
 CREATE_ONLY = ("description", "route_optimized", "budget_policy_id")
 """Endpoint fields sent only by the create call, spelled the same on the wire."""
+ENDPOINT_INPUT = frozenset(inspect.signature(ServingEndpointsAPI.create).parameters) - {"self"}
+"""Every endpoint field the create call takes (the SDK's signature)."""
+ENDPOINT_MODELLED = frozenset({"name", "config", "ai_gateway", "tags", "rate_limits", *CREATE_ONLY})
+"""Of those, what the manifests express (``rate_limits``: the legacy ones, never returned)."""
 
 
 # --- wire mapping -----------------------------------------------------------------------
 
 
-def default_entity_name(entity_name: str, version: Any, external: Mapping[str, Any] | None) -> str:
-    """The name the server gives an unnamed served entity: ``<model>-<version>`` (the last part
-    of a three-level name), or the external model's name with ``.`` and ``:`` made ``-``."""
-    if external and external.get("name"):
-        return str(external["name"]).replace(".", "-").replace(":", "-")
-    return f"{entity_name.split('.')[-1]}-{version}"
-
-
-def normalize_entity(raw: Mapping[str, Any]) -> Doc:
-    """A ``ServedEntityOutput`` (or legacy ``ServedModelOutput``) in the manifest's terms."""
-    entity = raw.get("entity_name") or raw.get("model_name") or ""
-    version = as_int(raw.get("entity_version") or raw.get("model_version"))
-    out: Doc = {
-        "name": raw.get("name") or default_entity_name(entity, version, raw.get("external_model")),
-        "entity": entity,
-        "version": version,
-    }
-    for key in ENTITY_FIELDS:
-        if raw.get(key) is not None:
-            out[key] = raw[key]
-    if raw.get("scale_to_zero_enabled") is not None:
-        out["scale_to_zero"] = bool(raw["scale_to_zero_enabled"])
-    return out
-
-
-def served_entity(entity: Mapping[str, Any]) -> Doc:
-    """A manifest served entity (alias already resolved to ``version``) as ServedEntityInput."""
-    out: Doc = {
-        "name": entity["name"],
-        "entity_name": entity["entity"],
-        "entity_version": str(entity["version"]),
-        "scale_to_zero_enabled": bool(entity.get("scale_to_zero", False)),
-    }
-    for key in ENTITY_FIELDS:
-        if entity.get(key) is not None:
-            out[key] = entity[key]
-    return out
-
-
-def normalize_traffic(routes: Any, entities: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """Routes name their target by ``served_entity_name`` or the legacy ``served_model_name``
-    (the server echoes both); zero routes are dropped; no routes and one entity means 100%."""
-    out: dict[str, int] = {}
-    for route in routes or []:
-        target = route.get("served_entity_name") or route.get("served_model_name")
-        pct = int(route.get("traffic_percentage") or 0)
-        if target and pct:
-            out[str(target)] = pct
-    if not out and len(entities) == 1:
-        out[str(entities[0]["name"])] = 100
-    return dict(sorted(out.items()))
-
-
-def core_config(doc: Mapping[str, Any]) -> Doc:
-    """Served entities and traffic routes, as ``PUT .../config`` takes them."""
-    entities = list(doc["served_entities"])
-    traffic = doc.get("traffic") or {entities[0]["name"]: 100}
-    routes = [
-        {"served_entity_name": e["name"], "traffic_percentage": int(traffic.get(e["name"], 0))}
-        for e in entities
-    ]
-    return {
-        "served_entities": [served_entity(e) for e in entities],
-        "traffic_config": {"routes": routes},
-    }
-
-
 def normalize_endpoint(raw: Mapping[str, Any]) -> Doc:
-    # During an update the config being moved to is compared; after a failed or cancelled
-    # update, ``pending_config`` shows what failed, and the active config is what serves.
-    update = str((raw.get("state") or {}).get("config_update") or "")
-    pending = raw.get("pending_config") or {}
-    if update in ENDED_BADLY:
-        pending = {}
-    config = pending if pending.get("served_entities") else (raw.get("config") or {})
+    config = compared_config(raw)
     raw_entities = config.get("served_entities") or config.get("served_models") or []
     entities = sorted((normalize_entity(e) for e in raw_entities), key=lambda e: e["name"])
     doc: Doc = {"name": raw.get("name")}
@@ -169,6 +103,13 @@ def normalize_endpoint(raw: Mapping[str, Any]) -> Doc:
     if "permissions" in raw:
         doc["permissions"] = normalize_permissions(raw["permissions"])
     return doc
+
+
+def unmodelled_endpoint_fields(raw: Mapping[str, Any]) -> list[str]:
+    """Live endpoint fields the manifests cannot express: endpoint settings, served entity
+    fields and AI Gateway settings."""
+    top = sorted(k for k in ENDPOINT_INPUT - ENDPOINT_MODELLED if raw.get(k) not in (None, {}, []))
+    return [*top, *unmodelled_entity_fields(raw), *unmodelled_gateway_fields(raw.get("ai_gateway"))]
 
 
 def quota_owner(endpoint_tags: Mapping[str, str]) -> str | None:
@@ -252,8 +193,14 @@ def list_endpoints(client: WorkspaceClient) -> list[str]:
 # --- writes -----------------------------------------------------------------------------
 
 
-def _put_config(client: WorkspaceClient, name: str, doc: Mapping[str, Any], address: str) -> None:
-    body = core_config(doc)
+def _put_config(
+    client: WorkspaceClient,
+    name: str,
+    doc: Mapping[str, Any],
+    address: str,
+    live: Mapping[str, Any],
+) -> None:
+    body = core_config(doc, live)
     retry.call(
         lambda: client.api_client.do("PUT", f"{API}/{name}/config", body=body),
         what=f"updating the config of {name}",
@@ -292,25 +239,34 @@ def _create(
     doc: Mapping[str, Any],
     settings: ApplySettings,
     *,
-    rate_limits: list[Doc] | None = None,
-    keep_tags: Mapping[str, str] | None = None,
+    old: Mapping[str, Any] | None = None,
 ) -> None:
+    """Create the endpoint in one POST. ``old`` is the endpoint a replace deleted: what the
+    manifest does not set is carried from it (its entities' unset fields, its AI Gateway with
+    the rate limits quotas own, its tags when the manifest sets none, the quota's marker, its
+    description and the settings of ``REPLACE_CARRIES``)."""
     name = change.name
+    old = old or {}
     wait_entity_versions(client, doc, change.address)
-    tags = {**(keep_tags or {}), **(doc.get("tags") or {}), **settings.provenance_tags()}
+    old_tags = tag_map(old.get("tags"))
+    keep = {k: v for k, v in old_tags.items() if k == QUOTA_TAG}
+    if "tags" not in doc:
+        keep.update({k: v for k, v in old_tags.items() if not own_tag(k)})
+    tags = {**keep, **(doc.get("tags") or {}), **settings.provenance_tags()}
     body: Doc = {
         "name": name,
-        "config": {"name": name, **core_config(doc)},
+        "config": {"name": name, **core_config(doc, old or None)},
         "tags": wire_tags(tags),
     }
-    gateway = gateway_patch(doc.get("ai_gateway") or {})
-    if rate_limits:
-        gateway["rate_limits"] = rate_limits
+    gateway = merged_gateway(old.get("ai_gateway"), doc.get("ai_gateway"))
     if gateway:
         body["ai_gateway"] = gateway
     for key in CREATE_ONLY:
         if doc.get(key) is not None:
             body[key] = doc[key]
+    for key in (*CREATE_ONLY, *REPLACE_CARRIES):
+        if key not in body and old.get(key) not in (None, {}, []):
+            body[key] = old[key]
     try:
         retry.call(
             lambda: client.api_client.do("POST", API, body=body), what=f"creating endpoint {name}"
@@ -319,7 +275,7 @@ def _create(
         if "already exists" not in str(error).lower():
             raise
         log.info("endpoint %s already exists (an earlier attempt created it): updating", name)
-        _update(client, change, doc, settings, everything=True)
+        _update(client, change, doc, settings, None, everything=True)
         return
     live = wait_not_updating(client, name, change.address)
     if doc.get("permissions") is not None:
@@ -331,19 +287,26 @@ def _update(
     change: Change,
     doc: Mapping[str, Any],
     settings: ApplySettings,
+    planned: Mapping[str, Any] | None,
     *,
     everything: bool = False,
 ) -> None:
+    """Each call sends what the change's diffs touch. ``planned`` is the endpoint as the plan
+    read it (None: read it now): the config write carries its entities' unset fields."""
     name, address = change.name, change.address
-    if everything or touches(change, "served_entities", "traffic"):
+    if everything or touches(change, *CONFIG):
         wait_entity_versions(client, doc, address)
-        _put_config(client, name, doc, address)
+        current = planned if planned is not None else read_endpoint(client, name)
+        _put_config(client, name, doc, address, current)
     live = read_endpoint(client, name)
     if "ai_gateway" in doc and (everything or touches(change, "ai_gateway")):
         body = merged_gateway(live.get("ai_gateway"), doc["ai_gateway"])
         put_gateway(client, name, body, address)
     add, remove = tag_changes(
-        doc.get("tags"), tag_map(live.get("tags")), settings.provenance_tags()
+        doc.get("tags"),
+        tag_map(live.get("tags")),
+        settings.provenance_tags(),
+        only=None if everything else touched_keys(change, "tags"),
     )
     _patch_tags(client, name, add, remove)
     if doc.get("permissions") is not None and (everything or touches(change, "permissions")):
@@ -365,25 +328,27 @@ def apply_serving_endpoint(
         return
     doc = desired_of(change)
     if change.action is Action.REPLACE:
-        # The rate limits belong to the endpoint's quota, which this plan may not touch:
-        # carry them (and the quota's ownership marker) over to the new endpoint.
+        # Read just before the delete: the rate limits (the quota's, which this plan may not
+        # touch) and what the manifest does not set go over to the new endpoint.
         try:
             old = read_endpoint(client, change.name)
         except NotFound:
             old = {}
-        limits = (old.get("ai_gateway") or {}).get("rate_limits")
-        keep = {k: v for k, v in tag_map(old.get("tags")).items() if k == QUOTA_TAG}
         _delete(client, change.name, change.address)
-        _create(client, change, doc, settings, rate_limits=limits, keep_tags=keep)
+        _create(client, change, doc, settings, old=old)
     elif change.action is Action.CREATE:
         _create(client, change, doc, settings)
     else:
-        _update(client, change, doc, settings)
+        _update(client, change, doc, settings, live.raw if live is not None else None)
 
 
 ADAPTERS = (
     KindAdapter(
-        KindName.SERVING_ENDPOINT, normalize_endpoint, apply_serving_endpoint, list_endpoints
+        KindName.SERVING_ENDPOINT,
+        normalize_endpoint,
+        apply_serving_endpoint,
+        list_endpoints,
+        unmodelled_endpoint_fields,
     ),
 )
 READER = EndpointReader

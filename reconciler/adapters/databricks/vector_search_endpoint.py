@@ -20,6 +20,7 @@ from reconciler.adapters.databricks.writing import (
     get,
     ignore_missing,
     tag_changes,
+    touched_keys,
     touches,
 )
 from reconciler.kinds.diffing import raw_tags, tags_to_dict
@@ -134,13 +135,18 @@ def wait_online(client: WorkspaceClient, name: str, address: str) -> None:
 
 
 def _set_endpoint_tags(
-    client: WorkspaceClient, name: str, doc: Mapping[str, Any], settings: ApplySettings
+    client: WorkspaceClient,
+    name: str,
+    doc: Mapping[str, Any],
+    settings: ApplySettings,
+    only: set[str] | None = None,
 ) -> None:
-    """The tags call replaces the whole set: live (unmanaged keys, index markers) + changes.
-    Under the endpoint's lock, so an index marker written meanwhile is not lost."""
+    """The tags call replaces the whole set: live (unmanaged and ignored keys, index markers)
+    + the changes of the keys ``only`` names (all, when None). Under the endpoint's lock, so an
+    index marker written meanwhile is not lost."""
     with holder_lock(f"vs:{name}"):
         current = vs_endpoint_tags(client, name)
-        add, remove = tag_changes(doc.get("tags"), current, settings.provenance_tags())
+        add, remove = tag_changes(doc.get("tags"), current, settings.provenance_tags(), only=only)
         if not add and not remove:
             return
         tags = {k: v for k, v in current.items() if k not in remove} | add
@@ -197,7 +203,7 @@ def apply_vector_search_endpoint(
             lambda: client.api_client.do("PATCH", f"{ENDPOINTS}/{name}/budget-policy", body=body),
             what=f"setting the budget policy of {name}",
         )
-    _set_endpoint_tags(client, name, doc, settings)
+    _set_endpoint_tags(client, name, doc, settings, touched_keys(change, "tags"))
 
 
 ADAPTERS = (

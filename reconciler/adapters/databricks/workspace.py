@@ -16,7 +16,7 @@ from databricks.sdk import WorkspaceClient
 
 from reconciler.adapters.databricks.client import session_of, short_retry_client
 from reconciler.adapters.databricks.concurrency import AdaptiveLimiter, CallMeter, Pool
-from reconciler.adapters.databricks.kinds import adapter_for, normalize, readers
+from reconciler.adapters.databricks.kinds import adapter_for, normalize, readers, unmodelled
 from reconciler.adapters.databricks.reading import ROUNDS, ReadRun
 from reconciler.model.changes import Change
 from reconciler.model.errors import ApplyError, WorkspaceError
@@ -50,7 +50,7 @@ class DatabricksWorkspace(Workspace):
 
     def read(self, request: ReadRequest) -> LiveState:
         started, calls = time.perf_counter(), self.meter.calls
-        run = ReadRun(self.client, request, normalize)
+        run = ReadRun(self.client, request, normalize, unmodelled)
         kind_readers = readers(run)
         for number in range(ROUNDS):
             self.pool.run([task for reader in kind_readers for task in reader.round(number)])

@@ -9,7 +9,7 @@ have changed it since the plan was made; writes to one endpoint never run concur
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,9 @@ class KindAdapter:
     """Execute one change and return once the asset has settled."""
     list_names: Callable[[WorkspaceClient], list[str]] | None = None
     """Every name of this kind the identity can see; None when it comes with another kind."""
+    unmodelled: Callable[[Mapping[str, Any]], list[str]] | None = None
+    """The live API object's writable fields the manifests cannot express, as paths
+    (``LiveAsset.unmodelled``); None when the kind's writes replace no object whole."""
 
 
 Reader = Callable[[ReadRun], KindReader]
@@ -83,21 +86,45 @@ def ignore_missing(fn: Callable[[], object], *, what: str) -> None:
         log.info("%s: already gone", what)
 
 
+def touched_keys(change: Change, field: str) -> set[str] | None:
+    """The keys of map ``field`` (``tags``) the change's diffs name; None when the change writes
+    the whole map (not an update, or a diff of the map itself)."""
+    if change.action is not Action.UPDATE or not change.diffs:
+        return None
+    keys: set[str] = set()
+    for diff in change.diffs:
+        if diff.path == field:
+            return None
+        if diff.path.startswith(field + "."):
+            keys.add(diff.path[len(field) + 1 :])
+    return keys
+
+
 def tag_changes(
     desired: Mapping[str, str] | None,
     live: Mapping[str, str],
     provenance: Mapping[str, str],
+    *,
+    only: Collection[str] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Tags to add or overwrite, and keys to delete, to go from ``live`` to ``desired``.
 
-    ``desired`` None means the manifest does not manage tags: others' tags stay. Our own
-    (``reconciler.*``) tags are never deleted here, only refreshed.
+    ``desired`` None means the manifest does not manage tags: others' tags stay. ``only`` limits
+    the keys written to those (the keys the plan's diffs name, so a key the target ignores is
+    never added, changed or removed). Our own (``reconciler.*``) tags are never deleted here,
+    only refreshed.
     """
     add = {k: v for k, v in provenance.items() if live.get(k) != v}
     remove: list[str] = []
     if desired is not None:
-        add.update({k: v for k, v in desired.items() if live.get(k) != v})
-        remove = sorted(k for k in live if k not in desired and not k.startswith("reconciler."))
+        keys = {*desired, *live} if only is None else set(only)
+        for key in sorted(keys):
+            if key.startswith("reconciler."):
+                continue
+            if key in desired and live.get(key) != desired[key]:
+                add[key] = desired[key]
+            elif key not in desired and key in live:
+                remove.append(key)
     return add, remove
 
 

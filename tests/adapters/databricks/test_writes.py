@@ -145,6 +145,7 @@ def test_endpoint_create_update_tags_and_gateway(
             FieldDiff(path="served_entities.champion.version", before=v1, after=v2),
             FieldDiff(path="ai_gateway.fallbacks", before=None, after=True),
             FieldDiff(path="tags.team", before="support", after="search"),
+            FieldDiff(path="tags.tier", before="1", after=None),
         ),
     )
     result = run(client, update, commit="def456")
