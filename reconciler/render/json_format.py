@@ -26,6 +26,8 @@ def change_dict(change: Change) -> dict[str, Any]:
     }
     if change.reason:
         out["reason"] = change.reason
+    if change.carried:
+        out["carried"] = list(change.carried)
     return out
 
 

@@ -7,7 +7,13 @@ a note saying how many and where to see the full plan.
 from __future__ import annotations
 
 from reconciler.model.changes import Action, Change, Plan
-from reconciler.render.values import MARKERS, fmt_value, split_destructive, summary_line
+from reconciler.render.values import (
+    CARRIED,
+    MARKERS,
+    fmt_value,
+    split_destructive,
+    summary_line,
+)
 
 LIMIT = 65_536
 _FOOTER_RESERVE = 600
@@ -104,6 +110,7 @@ def _section(change: Change) -> str:
                 f"+ {diff.path}: {fmt_value(diff.after)}",
             ]
         lines += [_fence(line) for line in body]
+    lines += [_fence(f"  {path}: {CARRIED}") for path in change.carried]
     lines += ["```", "", "</details>", ""]
     return "\n".join(lines) + "\n"
 

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from reconciler.model.changes import Action, Change, Plan
 from reconciler.render.values import (
+    CARRIED,
     MARKERS,
     NONE,
     fmt_value,
@@ -87,6 +88,8 @@ def _change(console: Console, change: Change) -> None:
             lines = [f"{diff.path}: {fmt_value(diff.before)} → {fmt_value(diff.after)}"]
         for line in lines:
             console.print(f"      {escape(line)}")
+    for path in change.carried:
+        console.print(f"      [dim]{escape(f'{path}: {CARRIED}')}[/]")
 
 
 def leaves(path: str, value: Any) -> list[tuple[str, Any]]:

@@ -12,6 +12,8 @@ from reconciler.model.secrets import mask_secrets
 
 MARKERS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-"}
 NONE = "(none)"
+CARRIED = "kept as live (not set in the manifests)"
+"""How a carried field reads: a write sends it back unchanged (``Change.carried``)."""
 
 
 def fmt_value(value: Any) -> str:

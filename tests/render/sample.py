@@ -59,6 +59,10 @@ def sample_plan() -> Plan:
                 FieldDiff(path="tags.team", before="ml", after=None),
             ),
             depends_on=(f"model_alias.{M}@champion",),
+            carried=(
+                "served_entities.challenger.environment_vars",
+                "served_entities.champion.instance_profile_arn",
+            ),
         ),
         Change(
             address="registered_model.main.support.old_model",
