@@ -40,13 +40,20 @@ def import_(
 
     Server defaults are left out; planning against the written files is empty. Assets the
     manifests already declare, assets owned by another project, and endpoints serving
-    foundation models are skipped and listed.
+    foundation models are skipped and listed. Live fields no manifest can express are named in
+    a warning each (apply keeps them at their live values).
     """
     project = load_project(options().project_dir)
     chosen = [KindName(k) for k in kinds] or list(IMPORTABLE)
     name, result = import_from(project, target, chosen, pattern)
     for address, why in result.skipped:
         click.echo(f"skipped {address}: {why}", err=True)
+    for address, field in result.unwritten:
+        click.echo(
+            f"warning: {address}: {field} is set live but cannot be written in a manifest;"
+            " apply keeps its live value",
+            err=True,
+        )
     if not result.entries:
         click.echo(f"no {', '.join(k.value for k in chosen)} matched {pattern!r}", err=True)
         return

@@ -26,6 +26,9 @@ class ImportResult:
     """Manifest entries per kind, sorted by name."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(address, why) of matching assets that were not written."""
+    unwritten: list[tuple[str, str]] = field(default_factory=list)
+    """(address, field) of live fields of written assets that no manifest can express (apply
+    keeps them at their live values)."""
 
     def count(self) -> int:
         return sum(len(v) for v in self.entries.values())
@@ -88,6 +91,7 @@ def import_assets(
             # Secret references are never written out; validate refuses the "(secret)"
             # placeholder until someone puts the reference back.
             entries.append(mask_secrets(entry))
+            result.unwritten.extend((asset.address, path) for path in asset.unmodelled)
         if entries:
             result.entries[kind] = entries
     return result

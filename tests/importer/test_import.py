@@ -65,6 +65,23 @@ def test_round_trip_plan_is_empty(live: LiveProject) -> None:
     assert not (live.root / "manifests" / "more").exists()
 
 
+def test_import_warns_about_each_live_field_no_manifest_can_express(live: LiveProject) -> None:
+    path = "/api/2.0/serving-endpoints/support-intent/telemetry-config"
+    body = {"telemetry_config": {"enabled_telemetry_features": ["TELEMETRY_FEATURE_LOGS"]}}
+    live.sdk.api_client.do("PATCH", path, body=body)
+    live.stop()
+    shutil.rmtree(live.root / "manifests")
+    imported = live.cli("import", "--kind", "serving_endpoint", "--out", "manifests", env=FAST)
+    assert imported.exit_code == 0, imported.output
+    warnings = [line for line in imported.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: serving_endpoint.support-intent: telemetry_config is set live but cannot be"
+        " written in a manifest; apply keeps its live value"
+    ]
+    written = (live.root / "manifests" / "serving_endpoints.yaml").read_text()
+    assert "telemetry" not in written
+
+
 def test_kind_and_name_filters(live: LiveProject, tmp_path: Path) -> None:
     result = import_assets(
         live.workspace,
