@@ -35,9 +35,9 @@ MAX_SERVED_ENTITIES = 10
 CONFIG = ("served_entities", "traffic")
 """What ``PUT .../config`` replaces, whole."""
 REPLACE_CARRIES = ("email_notifications",)
-"""Endpoint settings the manifests cannot express that a replace sends to the new endpoint
-(the create call takes them; ``telemetry_config`` is not among them: its table names are never
-returned)."""
+"""Endpoint settings a replace sends to the new endpoint when the manifest does not set them,
+modelled or not (the create call takes them; ``telemetry_config`` is not among them: its table
+names are never returned)."""
 
 
 class PermissionSpec(Spec):
@@ -249,7 +249,8 @@ class ServingEndpointRules(KindRules):
     ) -> list[str]:
         """A config write carries the live entities' unset fields (matched by name), an AI
         Gateway write the live settings the manifest leaves unset; a replace carries both, the
-        live tags when the manifest sets none, and ``REPLACE_CARRIES``."""
+        live tags when the manifest sets none, the create-only settings it leaves unset, and
+        ``REPLACE_CARRIES``."""
         replace = action is Action.REPLACE
         touched = {d.path.split(".", 1)[0] for d in diffs}
         out: list[str] = []
@@ -269,9 +270,9 @@ class ServingEndpointRules(KindRules):
         if replace:
             if "tags" not in write and live.doc.get("tags"):
                 out.append("tags")
-            if "description" not in write and live.doc.get("description"):
-                out.append("description")
-            out += [p for p in live.unmodelled if p in REPLACE_CARRIES]
+            for key in ("description", "route_optimized", *REPLACE_CARRIES):
+                if key not in write and (live.doc.get(key) or key in live.unmodelled):
+                    out.append(key)
         return sorted(set(out))
 
     def creation_diffs(self, doc: Mapping[str, Any]) -> list[FieldDiff]:

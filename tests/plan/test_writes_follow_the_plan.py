@@ -175,3 +175,23 @@ def test_a_gateway_change_lists_the_live_settings_it_keeps(tmp_path: Path) -> No
     change = endpoint_change(plan(tmp_path, manifest, raw))
     assert [d.path for d in change.diffs] == ["ai_gateway.guardrails.input.safety"]
     assert change.carried == ("ai_gateway.guardrails.input.pii", "ai_gateway.usage_tracking")
+
+
+def test_a_replace_lists_what_it_carries_to_the_new_endpoint(tmp_path: Path) -> None:
+    raw = endpoint_raw(
+        description="intent routing",
+        email_notifications={"on_update_failure": ["ops@example.com"]},
+        ai_gateway={"usage_tracking_config": {"enabled": True}},
+    )
+    raw["config"]["served_entities"][0]["instance_profile_arn"] = ARN
+    manifest = endpoint_manifest(route_optimized=True)
+    del manifest["tags"]
+    change = endpoint_change(plan(tmp_path, manifest, raw))
+    assert change.action is Action.REPLACE
+    assert change.carried == (
+        "ai_gateway.usage_tracking",
+        "description",
+        "email_notifications",
+        "served_entities.champion.instance_profile_arn",
+        "tags",
+    )

@@ -379,3 +379,47 @@ def test_endpoint_replace_keeps_the_quota_rate_limits(
     live = get(client, "/api/2.0/serving-endpoints/ep")
     assert live["id"] != before and live["route_optimized"] is True
     assert live["ai_gateway"]["rate_limits"] == limits
+
+
+def test_endpoint_replace_carries_what_the_manifest_does_not_set(
+    sandbox: SandboxServer, register_ready: Callable[[str], int]
+) -> None:
+    client = client_for(sandbox.url)
+    v1 = register_ready(MODEL)
+    created = endpoint_doc(v1, description="intent routing")
+    del created["served_entities"][0]["scale_to_zero"]
+    assert run(client, ch("serving_endpoint", "ep", desired=created)).ok
+    entity = {
+        "name": "champion",
+        "entity_name": MODEL,
+        "entity_version": str(v1),
+        "workload_size": "Small",
+        "scale_to_zero_enabled": True,
+        "instance_profile_arn": "arn:aws:iam::123:instance-profile/serving",
+        "environment_vars": {"LOG_LEVEL": "debug"},
+    }
+    path = "/api/2.0/serving-endpoints/ep"
+    client.api_client.do("PUT", f"{path}/config", body={"served_entities": [entity]})
+    gateway = {"guardrails": {"output": {"pii": {"behavior": "MASK"}}}}
+    client.api_client.do("PUT", f"{path}/ai-gateway", body=gateway)
+    notify = {"email_notifications": {"on_update_failure": ["ops@example.com"]}}
+    client.api_client.do("PATCH", f"{path}/notifications", body=notify)
+    client.api_client.do(
+        "PATCH", f"{path}/tags", body={"add_tags": [{"key": "team", "value": "x"}]}
+    )
+    for _ in range(500):
+        if get(client, path)["state"]["config_update"] == "NOT_UPDATING":
+            break
+        time.sleep(0.01)
+    rebuilt = endpoint_doc(v1, route_optimized=True)
+    del rebuilt["served_entities"][0]["scale_to_zero"]
+    result = run(client, ch("serving_endpoint", "ep", Action.REPLACE, desired=rebuilt))
+    assert result.ok, result.summary_lines()
+    live = get(client, path)
+    assert live["route_optimized"] is True
+    (after,) = live["config"]["served_entities"]
+    assert {k: after.get(k) for k in entity} == entity
+    assert live["ai_gateway"]["guardrails"] == gateway["guardrails"]
+    assert live["email_notifications"] == notify["email_notifications"]
+    assert live["description"] == "intent routing"
+    assert tags_of(live)["team"] == "x"
