@@ -100,7 +100,9 @@ def test_index_replace_gives_up_after_the_change_timeout(
 ) -> None:
     server = with_index(sandbox_factory, window=120)
     client = client_for(server.url)
-    result = run(client, change(Action.REPLACE, primary_key="doc_id"), change_timeout=1.5)
+    # Far below the 120 s window, yet long enough that a loaded machine still reaches the
+    # create before the deadline (the delete and its wait come first).
+    result = run(client, change(Action.REPLACE, primary_key="doc_id"), change_timeout=6)
     (failed,) = result.failed
     assert "still pending deletion" in (failed.message or "")
     assert create_outcomes.count("ok") == 1  # only the first create, before the replace
