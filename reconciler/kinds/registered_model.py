@@ -190,6 +190,7 @@ class ModelAliasRules(KindRules):
     noun = "alias"
     registry_kind = True
     imported_with = KindName.REGISTERED_MODEL
+    cascade_unowned = "an alias no project manages goes with the versions it points to"
 
     def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
         """The approval is a tag on the version: read it only when the manifest sets one."""

@@ -78,6 +78,10 @@ class KindRules:
     delete_needs_prune: ClassVar[str | None] = None
     """Deleting takes what no apply can bring back (a model's versions): said here, and such
     deletes happen on prune targets only."""
+    cascade_unowned: ClassVar[str | None] = None
+    """An asset of this kind that no project owns, held by an asset a plan deletes (an alias on
+    its model): None = it blocks that delete, as one owned by another project does; a text =
+    it may go with its holder, and why (shown in the plan)."""
 
     def write_scope(self, name: str) -> str:
         """Changes in one scope run one after the other: one write at a time per live object."""
@@ -158,6 +162,18 @@ class KindRules:
     def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
         """Why the delete, and what it takes with it; ``live`` is the raw API object."""
         return f"{self.kind.value} {name} left the manifests and is owned by this project"
+
+    def loss(self, doc: Mapping[str, Any]) -> str | None:
+        """What rebuilding the asset ``doc`` describes loses, in a few words (None: nothing
+        beyond the time it takes)."""
+        return None
+
+    def rebuild_reason(self, name: str, doc: Mapping[str, Any], why: str) -> str:
+        """The reason of a replace that no field asks for: ``why`` (its holder is replaced,
+        it was orphaned), then what the rebuild loses."""
+        loss = self.loss(doc)
+        lost = f", losing its contents: {loss}" if loss else ""
+        return f"{why}: {self.noun} {name} is deleted and rebuilt{lost}"
 
     # --- manifests -------------------------------------------------------------------------
 

@@ -184,6 +184,8 @@ class VectorIndexSpec(Spec):
 
 
 DEFAULT_SUBTYPE = "HYBRID"
+DELTA_LOSS = "the rebuilt index re-syncs and re-embeds its whole source table"
+DIRECT_LOSS = "every row upserted into it is lost"
 _SPARK_TYPES = {"integer": "int", "long": "bigint", "short": "smallint", "byte": "tinyint"}
 
 
@@ -234,19 +236,14 @@ class VectorSearchEndpointRules(KindRules):
         return diffs
 
     def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
+        # The plan adds which indexes it holds, and their rebuild.
         return (
             f"type cannot change in place: vector search endpoint {name} is deleted and"
-            " recreated, and every index on it is lost and must be rebuilt and re-synced"
+            " recreated, and any index on it with it"
         )
 
     def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
-        held = int(live.get("num_indexes") or 0)
-        lost = (
-            f"; it held {held} index(es) when read, and any not deleted first are lost with it"
-            if held
-            else ""
-        )
-        return f"deletes vector search endpoint {name}{lost}"
+        return f"deletes vector search endpoint {name}"
 
     def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
         return ordered(
@@ -290,9 +287,9 @@ class VectorIndexRules(KindRules):
         fields = ", ".join(sorted({d.path for d in immutable}))
         specs = {d.path.split(".", 1)[0] for d in immutable} & {"delta_sync", "direct_access"}
         if specs == {"delta_sync"}:
-            loss = "the rebuilt index re-syncs and re-embeds its whole source table"
+            loss = DELTA_LOSS
         elif specs == {"direct_access"}:
-            loss = "every row upserted into it is lost"
+            loss = DIRECT_LOSS
         else:
             loss = (
                 "a delta-sync index re-syncs and re-embeds its whole source table,"
@@ -302,6 +299,12 @@ class VectorIndexRules(KindRules):
             f"{fields} cannot change in place (indexes have no update call): index {name} is"
             f" deleted and rebuilt, losing its contents: {loss}; queries fail until it is ready"
         )
+
+    def loss(self, doc: Mapping[str, Any]) -> str | None:
+        delta = doc.get("delta_sync")
+        if isinstance(delta, Mapping):
+            return f"{DELTA_LOSS} ({delta.get('source_table')})"
+        return DIRECT_LOSS
 
     def delete_reason(self, name: str, live: Mapping[str, Any]) -> str:
         return f"deletes index {name} and its contents"

@@ -46,6 +46,8 @@ class Change(BaseModel):
     action: Action
     diffs: tuple[FieldDiff, ...] = ()
     depends_on: tuple[str, ...] = ()
+    """Changes of this plan that run before it: what it needs (creates, updates, replaces), or
+    the deletes of what used it (deletes: an index goes before its endpoint)."""
     reason: str | None = Field(default=None, description="Why replace/delete; what is lost.")
     carried: tuple[str, ...] = Field(
         default=(),

@@ -23,6 +23,18 @@ OWNER_TAG = "reconciler.project"
 
 
 @dataclass(frozen=True)
+class Held:
+    """An asset that lives inside another and goes when that one is deleted (an index on its
+    Vector Search endpoint, an alias on its registered model, a quota on its serving endpoint)."""
+
+    address: str
+    owner: str | None
+    """The project that marked it as its own, or None."""
+    kept_on_replace: bool = False
+    """A replace of the holder carries it over (a quota's rate limits): only a delete loses it."""
+
+
+@dataclass(frozen=True)
 class LiveAsset:
     """One asset as it is in the workspace."""
 
@@ -38,6 +50,14 @@ class LiveAsset:
     """Live fields the manifests cannot express, as paths (``served_entities.champion.
     instance_profile_arn``: manifest names down to the modelled object, API names below):
     writes that replace their object carry them, and ``import`` says it cannot write them."""
+    marked: bool = True
+    """False when ``owner`` is known only from an intent record written before the create
+    (a create interrupted before the asset got its marker): the plan writes the marker."""
+    holds: tuple[Held, ...] = ()
+    """What deleting (or replacing) this asset destroys with it, when the adapter knows."""
+    rebuild: str | None = None
+    """Why the asset must be rebuilt whatever its fields say (an index whose endpoint was
+    re-created after it: orphaned, it never serves again)."""
 
     @property
     def address(self) -> str:
@@ -73,6 +93,9 @@ class ReadRequest:
     approvals_for: Sequence[str] = ()
     """Aliases (``model@alias``) whose manifest sets ``approval``: the adapter reads the
     approval tag of the version each points to (an extra call each)."""
+    holds_of: Sequence[tuple[KindName, str]] = ()
+    """Assets the plan may delete or replace: read them, and what they hold where that costs
+    calls (the indexes on a Vector Search endpoint; other holds come with every read)."""
 
 
 @dataclass

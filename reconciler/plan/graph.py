@@ -75,16 +75,11 @@ def order_changes(
     changes: Sequence[Change], depends_on: Mapping[str, Sequence[str]]
 ) -> tuple[Change, ...]:
     """Creates, updates and replaces in dependency order (over the whole desired graph, so an
-    unchanged asset in the middle still orders its neighbours), then deletes in reverse order:
-    an asset goes before what it depends on."""
+    unchanged asset in the middle still orders its neighbours), then deletes, each after the
+    deletes its ``depends_on`` names (what used it: an index goes before its endpoint)."""
     forward = {c.address: c for c in changes if c.action is not Action.DELETE}
     deletes = {c.address: c for c in changes if c.action is Action.DELETE}
     nodes = set(depends_on) | set(forward)
     ranked = [a for a in topological_order(nodes, depends_on) if a in forward]
-    reverse: dict[str, list[str]] = {a: [] for a in deletes}
-    for change in deletes.values():
-        for dep in change.depends_on:
-            if dep in deletes:
-                reverse[dep].append(change.address)
-    delete_order = topological_order(deletes, reverse)
+    delete_order = topological_order(deletes, {a: c.depends_on for a, c in deletes.items()})
     return tuple(forward[a] for a in ranked) + tuple(deletes[a] for a in delete_order)

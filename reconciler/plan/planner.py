@@ -1,9 +1,11 @@
 """The planner: desired state + live state + target -> an ordered Plan. Pure; never calls an API.
 
 Creates and updates come from the manifests; an immutable field that differs turns an update
-into a replace with the reason. Deletes are planned only for assets that left the manifests, on
-targets with ``prune: true``, that this project marked as its own and that no ``protected``
-glob covers. The target's ``ignore`` rules drop field diffs others are allowed to change.
+into a replace with the reason, and so does a live asset that can only be rebuilt (an orphaned
+index). Deletes are planned only for assets that left the manifests, on targets with
+``prune: true``, that this project marked as its own and that no ``protected`` glob covers.
+What deletes and replaces take with them is settled by ``reconciler.plan.cascade``. The
+target's ``ignore`` rules drop field diffs others are allowed to change.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from reconciler.kinds.registry import rules_for
 from reconciler.kinds.resolve import Resolver
 from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
 from reconciler.model.errors import PlanError
-from reconciler.model.live import LiveAsset, LiveState
+from reconciler.model.live import OWNER_TAG, LiveAsset, LiveState
 from reconciler.model.resources import DesiredState, Resource
 from reconciler.model.secrets import masked
+from reconciler.plan.cascade import settle_cascades
 from reconciler.plan.graph import order_changes
 from reconciler.project import IgnoreRule, Target
 
@@ -28,17 +31,23 @@ def build_plan(desired: DesiredState, live: LiveState, target: Target) -> Plan:
     declared = frozenset(desired.resources)
     changes: list[Change] = []
     graph: dict[str, list[str]] = {}
+    docs: dict[str, dict[str, Any]] = {}
     used_by: dict[str, str] = {}
     for address in sorted(desired.resources):
         resource = desired.resources[address]
-        change, deps, refs = _plan_resource(resource, desired, live, target, resolver, declared)
+        change, deps, refs, doc = _plan_resource(
+            resource, desired, live, target, resolver, declared
+        )
         graph[address] = deps
+        if doc is not None:
+            docs[address] = doc
         for ref in refs:
             used_by.setdefault(ref, address)
         if change is not None:
             changes.append(change)
     if target.prune:
         changes.extend(_plan_deletes(desired, live, target, used_by))
+    changes = settle_cascades(changes, docs, graph, desired, live, target)
     ordered = order_changes(changes, graph)
     return Plan(
         project=desired.project,
@@ -56,9 +65,10 @@ def _plan_resource(
     target: Target,
     resolver: Resolver,
     declared: frozenset[str],
-) -> tuple[Change | None, list[str], list[str]]:
+) -> tuple[Change | None, list[str], list[str], dict[str, Any] | None]:
     """The change for one declared asset (None when it matches), the declared assets it
-    depends on, and every asset it uses (declared or live: those must not be pruned)."""
+    depends on, every asset it uses (declared or live: those must not be pruned), and its
+    desired document (None for an external asset)."""
     rules = rules_for(resource.kind)
     asset = live.assets.get(resource.address)
     if rules.is_external(resource):
@@ -68,7 +78,7 @@ def _plan_resource(
                 location=desired.location_of(resource.address),
                 hint="create it outside this project, or drop 'external: true' to manage it here",
             )
-        return None, [], []
+        return None, [], [], None
     doc = rules.desired(resource, resolver)
     deps = rules.dependencies(resource.name, doc, declared)
     refs = [
@@ -95,25 +105,40 @@ def _plan_resource(
             depends_on=tuple(deps),
             desired=doc,
         )
-        return change, deps, refs
+        return change, deps, refs, doc
     every = rules.field_diffs(doc, asset.doc)
     found = drop_ignored(resource.address, every, target.ignore)
-    if not found:
-        return None, deps, refs
+    # Created by an apply that stopped before the marker: this plan writes it.
+    unmarked = asset.owner == desired.project and not asset.marked
+    if not found and not unmarked and asset.rebuild is None:
+        return None, deps, refs, doc
     if len(found) < len(every):
         doc = _keep_ignored(resource, doc, asset, every, found, desired)
+    if unmarked:
+        found.append(FieldDiff(path=f"tags.{OWNER_TAG}", before=None, after=desired.project))
     immutable = rules.needs_replace(found)
     action, reason = Action.UPDATE, None
-    if immutable:
+    if immutable or asset.rebuild is not None:
         if is_protected(resource.address, target):
             fields = ", ".join(sorted({d.path for d in immutable}))
+            why = (
+                f"{fields} cannot change in place and would need a replace"
+                if immutable
+                else f"it must be rebuilt ({asset.rebuild})"
+            )
             raise PlanError(
-                f"{resource.address} is protected, but {fields} cannot change in place and"
-                " would need a replace",
-                location=desired.location_of(resource.address, immutable[0].path),
+                f"{resource.address} is protected, but {why}",
+                location=desired.location_of(
+                    resource.address, immutable[0].path if immutable else ""
+                ),
                 hint="revert the change, or remove the asset from the target's protected list",
             )
-        action, reason = Action.REPLACE, rules.replace_reason(resource.name, immutable)
+        action = Action.REPLACE
+        reason = (
+            rules.replace_reason(resource.name, immutable)
+            if immutable
+            else rules.rebuild_reason(resource.name, doc, str(asset.rebuild))
+        )
     change = Change(
         address=resource.address,
         kind=resource.kind,
@@ -125,7 +150,7 @@ def _plan_resource(
         carried=tuple(rules.carried(doc, asset, found, action)),
         desired=doc,
     )
-    return change, deps, refs
+    return change, deps, refs, doc
 
 
 def _keep_ignored(
@@ -200,6 +225,11 @@ def _plan_deletes(
                 location=desired.location_of(user),
                 hint=f"declare {address} again, or change {user} to stop using it",
             )
+    # A delete runs after the deletes of what uses it (an index before its endpoint).
+    users: dict[str, set[str]] = {a: set() for a in owned}
+    for address, asset in owned.items():
+        for dep in rules_for(asset.kind).dependencies(asset.name, asset.doc, set(owned)):
+            users[dep].add(address)
     changes = []
     for address in sorted(owned):
         asset = owned[address]
@@ -211,7 +241,7 @@ def _plan_deletes(
                 name=asset.name,
                 action=Action.DELETE,
                 diffs=tuple(masked(FieldDiff(path=k, before=v)) for k, v in asset.doc.items()),
-                depends_on=tuple(rules.dependencies(asset.name, asset.doc, set(owned))),
+                depends_on=tuple(sorted(users[address])),
                 reason=rules.delete_reason(asset.name, asset.raw),
             )
         )

@@ -3,11 +3,14 @@ name, and (with prune) what the project owns. Reads go through the ``Workspace``
 
 from __future__ import annotations
 
+import dataclasses
+
 from reconciler.kinds.registry import rules_for
 from reconciler.kinds.resolve import Collector
 from reconciler.model.errors import PlanError
 from reconciler.model.live import ExtraRead, LiveState, ReadRequest, Workspace
 from reconciler.model.resources import DesiredState, KindName
+from reconciler.plan.planner import drop_ignored
 from reconciler.project import Target
 
 
@@ -54,15 +57,47 @@ def read_request(
 
 
 def read_live(workspace: Workspace, desired: DesiredState, target: Target) -> LiveState:
-    """Two reads: the assets (which tell what live aliases point to), then the versions that
-    only those live aliases name."""
+    """The assets (which tell what live aliases point to), then, only when there are any, the
+    versions that only those live aliases name, and what the assets the plan may delete or
+    replace hold."""
     request, _ = read_request(desired, target, LiveState(), workspace.capabilities)
     live = workspace.read(request)
     _, second = read_request(desired, target, live, workspace.capabilities)
     missing = sorted(second.versions - set(live.versions) - set(request.versions))
     if missing:
-        more = workspace.read(ReadRequest(versions=missing))
-        live.versions.update(more.versions)
-        live.api_calls += more.api_calls
-        live.seconds += more.seconds
+        _merge(live, workspace.read(ReadRequest(versions=missing)))
+    destroyable = may_destroy(desired, target, live, second)
+    if destroyable:
+        held = workspace.read(ReadRequest(holds_of=destroyable))
+        for address, asset in held.assets.items():
+            if address in live.assets and asset.holds:
+                live.assets[address] = dataclasses.replace(live.assets[address], holds=asset.holds)
+        _merge(live, held)
     return live
+
+
+def _merge(live: LiveState, more: LiveState) -> None:
+    live.versions.update(more.versions)
+    live.api_calls += more.api_calls
+    live.seconds += more.seconds
+
+
+def may_destroy(
+    desired: DesiredState, target: Target, live: LiveState, ctx: Collector
+) -> list[tuple[KindName, str]]:
+    """Live assets the plan may delete (prune: this project's, no longer declared) or replace
+    (an immutable field differs, or it must be rebuilt): what they hold is read for them."""
+    found = []
+    for address, asset in live.assets.items():
+        resource = desired.resources.get(address)
+        if resource is None:
+            if target.prune and asset.owner == desired.project:
+                found.append((asset.kind, asset.name))
+            continue
+        rules = rules_for(resource.kind)
+        if rules.is_external(resource):
+            continue
+        diffs = rules.field_diffs(rules.desired(resource, ctx), asset.doc)
+        if asset.rebuild or rules.needs_replace(drop_ignored(address, diffs, target.ignore)):
+            found.append((asset.kind, asset.name))
+    return sorted(found)

@@ -14,6 +14,7 @@ from reconciler.sandbox.unity_catalog import (
     check_alias,
     load_model,
     load_version,
+    new_model,
     version_key,
 )
 
@@ -63,7 +64,10 @@ def _model_version(model: Doc, version: Doc) -> Doc:
 
 @router.add("GET", PREFIX + "/registered-models/get", "mlflow.get_registered_model")
 def get_registered_model(req: Request) -> Doc:
-    model = load_model(req, _arg(req, "name"))
+    return get_registered_model_doc(load_model(req, _arg(req, "name")))
+
+
+def get_registered_model_doc(model: Doc) -> Doc:
     out: Doc = {
         "name": model["full_name"],
         "creation_timestamp": model["created_at"],
@@ -77,6 +81,21 @@ def get_registered_model(req: Request) -> Doc:
     if model.get("comment") is not None:
         out["description"] = model["comment"]
     return {"registered_model": out}
+
+
+@router.add("POST", PREFIX + "/registered-models/create", "mlflow.create_registered_model")
+def create_registered_model(req: Request) -> Doc:
+    """MLflow's create takes the model's tags, so a model is never without them."""
+    tags = req.body.get("tags") or []
+    if not all(t.get("key") for t in tags):
+        raise invalid("Every tag needs a key.")
+    model = new_model(
+        req,
+        _arg(req, "name"),
+        comment=req.str_field("description"),
+        tags={str(t["key"]): str(t.get("value") or "") for t in tags},
+    )
+    return get_registered_model_doc(model)
 
 
 @router.add("POST", PREFIX + "/registered-models/set-tag", "mlflow.set_registered_model_tag")

@@ -128,6 +128,27 @@ def create_model(req: Request) -> Doc:
     catalog = _check_part(req.str_field("catalog_name", required=True), "catalog_name")
     schema = _check_part(req.str_field("schema_name", required=True), "schema_name")
     name = _check_part(req.str_field("name", required=True), "name")
+    doc = new_model(
+        req,
+        f"{catalog}.{schema}.{name}",
+        comment=req.str_field("comment"),
+        owner=req.str_field("owner"),
+        storage_location=req.str_field("storage_location"),
+    )
+    return model_info(doc)
+
+
+def new_model(
+    req: Request,
+    full_name: str,
+    *,
+    comment: str | None = None,
+    owner: str | None = None,
+    storage_location: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> Doc:
+    """Store a new model (both create routes: the 2.1 one and MLflow's, which takes tags)."""
+    catalog, schema, name = split_full_name(full_name)
     full_name = f"{catalog}.{schema}.{name}"
     if req.tx.get(MODELS, full_name) is not None:
         raise already_exists(f"Routine or Model '{full_name}' already exists.")
@@ -137,8 +158,8 @@ def create_model(req: Request) -> Doc:
         "catalog_name": catalog,
         "schema_name": schema,
         "name": name,
-        "owner": req.str_field("owner") or SANDBOX_USER,
-        "storage_location": req.str_field("storage_location")
+        "owner": owner or SANDBOX_USER,
+        "storage_location": storage_location
         or f"s3://sandbox-metastore/{catalog}/{schema}/models/{model_id}",
         "metastore_id": METASTORE_ID,
         "id": model_id,
@@ -148,13 +169,13 @@ def create_model(req: Request) -> Doc:
         "updated_by": SANDBOX_USER,
         "browse_only": False,
         "_aliases": {},
-        "_tags": {},
+        "_tags": dict(tags or {}),
         "_next_version": 1,
     }
-    if (comment := req.str_field("comment")) is not None:
+    if comment is not None:
         doc["comment"] = comment
     req.tx.put(MODELS, full_name, doc)
-    return model_info(doc)
+    return doc
 
 
 @router.add("GET", "/api/2.1/unity-catalog/models", "registered_models.list")

@@ -146,6 +146,7 @@ SCHEMAS: dict[str, Spec] = {
     "model_versions.update": {"comment": str},
     "securable_tags.update": {"changes": {"add_tags": TAGS, "remove": [str]}},
     "subentity_tags.update": {"changes": {"add_tags": TAGS, "remove": [str]}},
+    "mlflow.create_registered_model": {"name": str, "description": str, "tags": TAGS},
     "mlflow.set_registered_model_tag": MLFLOW_ARGS,
     "mlflow.set_registered_model_alias": MLFLOW_ARGS,
     "mlflow.delete_registered_model_alias": MLFLOW_ARGS,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.process
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -70,3 +74,37 @@ def counts(line: str) -> tuple[int, int, int]:
     assert found, line
     a, f, s = found.groups()
     return int(a), int(f), int(s)
+
+
+# --- the CLI in a process of its own, for the kill suites ----------------------------------
+
+_FORKSERVER: Any = None
+
+
+def _cli_main(args: list[str], env: dict[str, str], log: str) -> None:
+    """The body of a forked CLI process: the environment given, output to ``log``."""
+    os.environ.clear()
+    os.environ.update(env)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    try:
+        cli.main(args, prog_name="reconciler")
+    except SystemExit as done:
+        os._exit(done.code if isinstance(done.code, int) else 1)
+    os._exit(0)
+
+
+def cli_process(args: list[str], log: Path) -> multiprocessing.process.BaseProcess:
+    """``reconciler ARGS`` as a separate OS process (kill it with SIGKILL like any other).
+
+    Forked from a fork server that has already imported the tool and databricks-sdk, so
+    each run skips the seconds an interpreter takes to import them; the environment is the
+    test's own at the time of the call."""
+    global _FORKSERVER
+    if _FORKSERVER is None:
+        _FORKSERVER = multiprocessing.get_context("forkserver")
+        _FORKSERVER.set_forkserver_preload(["reconciler.cli", "databricks.sdk", __name__])
+    process = _FORKSERVER.Process(target=_cli_main, args=(args, dict(os.environ), str(log)))
+    process.start()
+    return process

@@ -64,13 +64,11 @@ def test_index_goes_before_its_endpoint(applied: Path) -> None:
     _prune(applied)
     doc = _plan(applied)
     deletes = [c["address"] for c in doc["changes"] if c["action"] == "delete"]
-    assert "vector_search_endpoint.docs-vs" in deletes
-    if "vector_index.main.support.docs_index" in deletes:
-        assert deletes.index("vector_index.main.support.docs_index") < deletes.index(
-            "vector_search_endpoint.docs-vs"
-        )
+    index = "vector_index.main.support.docs_index"
+    assert deletes == [index, "vector_search_endpoint.docs-vs"]
     endpoint = next(c for c in doc["changes"] if c["address"] == "vector_search_endpoint.docs-vs")
-    assert "held 1 index(es)" in endpoint["reason"]
+    assert f"it holds {index}, deleted before it by this plan" in endpoint["reason"]
+    assert endpoint["depends_on"] == [index]
     text = _run(applied, "plan")
     assert "DESTRUCTIVE" in text.stdout and "--allow-delete" in text.stdout
 

@@ -48,9 +48,10 @@ def test_order_follows_unchanged_middle_assets() -> None:
 
 
 def test_deletes_come_last_dependents_first() -> None:
+    """A delete's depends_on names the deletes that run before it (what used it)."""
     changes = [
-        _change("endpoint", Action.DELETE),
-        _change("index", Action.DELETE, ("endpoint",)),
+        _change("endpoint", Action.DELETE, ("index",)),
+        _change("index", Action.DELETE),
         _change("new", Action.CREATE),
     ]
     ordered = order_changes(changes, {"new": []})

@@ -1,14 +1,34 @@
-"""Model versions on Databricks: the reads a plan needs (exists? READY?) and the wait a write
-does before pointing at a version. Versions are created by training pipelines, never here."""
+"""Model versions on Databricks: the reads a plan needs (exists? READY?), the wait a write
+does before pointing at a version, and the records a promotion leaves on the version (tags).
+Versions are created by training pipelines, never here."""
 
 from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 
 from reconciler.adapters.databricks.reading import KindReader, Task, get_or_none, translated
 from reconciler.model.live import VersionInfo
+from reconciler.runtime import retry
+from reconciler.runtime.settings import ApplySettings
 from reconciler.runtime.waits import poll_until
+
+MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
+VERSION_TAGS = f"{MLFLOW_UC}/model-versions/get"
+"""Version tags (approval records) come from MLflow's Unity Catalog route too."""
+APPROVAL_TAG_PREFIX = "reconciler.approval."
+"""Model version tag ``reconciler.approval.<alias>``: the approval reference of the promotion
+that pointed ``alias`` at the version (the MLflow adapter keeps the same key)."""
+PROMOTION_TAG_PREFIX = "reconciler.promoted."
+"""Model version tag ``reconciler.promoted.<alias>``: when, by whom, from which project and
+commit (the same records the MLflow adapter keeps)."""
+
+
+def approval_tag(alias: str) -> str:
+    return APPROVAL_TAG_PREFIX + alias
 
 
 class VersionReader(KindReader):
@@ -84,3 +104,34 @@ def wait_version_ready(client: WorkspaceClient, model: str, version: int, *, add
         failed=failed,
         describe=str,
     )
+
+
+def set_version_tag(
+    client: WorkspaceClient, model: str, version: int, key: str, value: str
+) -> None:
+    """Version tags go through the MLflow Unity Catalog route (the 2.1 API has none)."""
+    body = {"name": model, "version": str(version), "key": key, "value": value}
+    retry.call(
+        lambda: client.api_client.do("POST", f"{MLFLOW_UC}/model-versions/set-tag", body=body),
+        what=f"tagging {model} version {version}",
+    )
+
+
+def promotion_record(approval: str | None, settings: ApplySettings) -> str:
+    """``<when> by <who> (project <p>) approval <ref> commit <sha>``: readable in any UI."""
+    record = f"{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')} by {actor()}"
+    if settings.project:
+        record += f" (project {settings.project})"
+    if approval:
+        record += f" approval {approval}"
+    if settings.commit:
+        record += f" commit {settings.commit}"
+    return record
+
+
+def actor() -> str:
+    """Who runs the apply: the CI actor when there is one, else the local user."""
+    for var in ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR", "USER"):
+        if value := os.environ.get(var):
+            return value
+    return "unknown"

@@ -19,7 +19,7 @@ from databricks.sdk.errors import NotFound, PermissionDenied
 from databricks.sdk.errors.base import DatabricksError
 
 from reconciler.model.errors import WorkspaceError
-from reconciler.model.live import LiveAsset, LiveState, ReadRequest
+from reconciler.model.live import Held, LiveAsset, LiveState, ReadRequest
 from reconciler.model.resources import KindName, address_of
 
 T = TypeVar("T")
@@ -83,8 +83,12 @@ class ReadRun:
         self.owned_kinds = set(request.owned_kinds) if self.project else set()
         self.lock = threading.Lock()
         self.wanted: dict[KindName, set[str]] = {k: set() for k in KindName}
+        self.holds_of: dict[KindName, set[str]] = {k: set() for k in KindName}
         for kind, name in request.assets:
             self.wanted[KindName(kind)].add(name)
+        for kind, name in request.holds_of:
+            self.wanted[KindName(kind)].add(name)
+            self.holds_of[KindName(kind)].add(name)
         self.shared: dict[str, Any] = {}
         """Raw objects one reader lists for another (Vector Search endpoints for indexes)."""
         self.live = LiveState()
@@ -93,16 +97,36 @@ class ReadRun:
         """Whether the read also looks for assets of these kinds the project owns (prune)."""
         return bool(self.owned_kinds & set(kinds))
 
-    def add(self, kind: KindName, name: str, raw: Mapping[str, Any], owner: str | None) -> None:
+    def add(
+        self,
+        kind: KindName,
+        name: str,
+        raw: Mapping[str, Any],
+        owner: str | None,
+        *,
+        marked: bool = True,
+        holds: tuple[Held, ...] = (),
+        rebuild: str | None = None,
+    ) -> None:
         """Fold one raw object into a live asset, if the read asked for it or (prune) it is
-        the project's own."""
+        the project's own (``LiveAsset`` says what the keywords mean)."""
         wanted = name in self.wanted[kind]
         owned = self.project is not None and owner == self.project and kind in self.owned_kinds
         if not (wanted or owned):
             return
         doc = self.normalize(kind, raw)
         extra = tuple(self.unmodelled(kind, raw)) if self.unmodelled is not None else ()
-        asset = LiveAsset(kind=kind, name=name, doc=doc, raw=raw, owner=owner, unmodelled=extra)
+        asset = LiveAsset(
+            kind=kind,
+            name=name,
+            doc=doc,
+            raw=raw,
+            owner=owner,
+            unmodelled=extra,
+            marked=marked,
+            holds=holds,
+            rebuild=rebuild,
+        )
         self.live.assets[address_of(kind, name)] = asset
 
 

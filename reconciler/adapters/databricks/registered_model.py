@@ -8,16 +8,24 @@ model: one model GET (``include_aliases``) reads all of them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import BadRequest, NotFound, NotImplemented, ResourceConflict
+from databricks.sdk.errors.base import DatabricksError
 
 from reconciler.adapters.databricks.markers import holder_lock, owner_of, tag_map, wire_tags
-from reconciler.adapters.databricks.model_versions import wait_version_ready
+from reconciler.adapters.databricks.model_versions import (
+    APPROVAL_TAG_PREFIX,
+    MLFLOW_UC,
+    PROMOTION_TAG_PREFIX,
+    VERSION_TAGS,
+    approval_tag,
+    promotion_record,
+    set_version_tag,
+    wait_version_ready,
+)
 from reconciler.adapters.databricks.reading import (
     KindReader,
     ReadRun,
@@ -36,26 +44,19 @@ from reconciler.adapters.databricks.writing import (
 )
 from reconciler.kinds.diffing import as_int, raw_tags, tags_to_dict
 from reconciler.model.changes import Action, Change
-from reconciler.model.live import OWNER_TAG, LiveAsset
-from reconciler.model.resources import KindName
+from reconciler.model.live import OWNER_TAG, Held, LiveAsset
+from reconciler.model.resources import KindName, address_of
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
 
-MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
 MODEL_TAGS = f"{MLFLOW_UC}/registered-models/get"
-VERSION_TAGS = f"{MLFLOW_UC}/model-versions/get"
-"""Version tags (approval records) come from MLflow's Unity Catalog route too."""
+MODEL_CREATE = f"{MLFLOW_UC}/registered-models/create"
+"""Creates a model with its tags (``{name, description, tags}``), as MLflow's client does."""
 SECURABLE_TAGS = "/api/2.1/unity-catalog/securable-tags/FUNCTION"
 ALIASES_TAG_PREFIX = "reconciler.aliases."
 """Model tag ``reconciler.aliases.<project>=a,b``: the aliases that project set (sorted). Alias
 ownership does not need the model to be owned: a project may manage the aliases of a model a
 pipeline created."""
-APPROVAL_TAG_PREFIX = "reconciler.approval."
-"""Model version tag ``reconciler.approval.<alias>``: the approval reference of the promotion
-that pointed ``alias`` at the version (the MLflow adapter keeps the same key)."""
-PROMOTION_TAG_PREFIX = "reconciler.promoted."
-"""Model version tag ``reconciler.promoted.<alias>``: when, by whom, from which project and
-commit (the same records the MLflow adapter keeps)."""
 
 
 # --- wire mapping -----------------------------------------------------------------------
@@ -85,10 +86,6 @@ def normalize_alias(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --- markers: model tags and alias inventories ------------------------------------------
-
-
-def approval_tag(alias: str) -> str:
-    return APPROVAL_TAG_PREFIX + alias
 
 
 def alias_inventory_key(project: str) -> str:
@@ -290,7 +287,11 @@ class ModelReader(KindReader):
         for name, raw in self.models.items():
             tags = self.tags.get(name, {})
             full = {**raw, "tags": [{"key": k, "value": v} for k, v in tags.items()]}
-            self.run.add(KindName.REGISTERED_MODEL, name, full, owner_of(tags))
+            holds = tuple(
+                Held(address_of(KindName.MODEL_ALIAS, f"{name}@{a}"), alias_owner(tags, a))
+                for a in sorted(str(x.get("alias_name")) for x in raw.get("aliases") or [])
+            )
+            self.run.add(KindName.REGISTERED_MODEL, name, full, owner_of(tags), holds=holds)
             for alias in raw.get("aliases") or []:
                 alias_name = str(alias.get("alias_name"))
                 alias_raw = {**alias, "model": name}
@@ -307,17 +308,29 @@ def list_models(client: WorkspaceClient) -> list[str]:
 # --- writes -----------------------------------------------------------------------------
 
 
-def _create_model(client: WorkspaceClient, doc: Mapping[str, Any]) -> bool:
-    """Create the model; False when it already exists (a retried or interrupted create)."""
-    catalog, schema, name = str(doc["name"]).split(".", 2)
+def _create_model(
+    client: WorkspaceClient, doc: Mapping[str, Any], provenance: Mapping[str, str]
+) -> bool:
+    """Create the model with its tags, the ownership marker among them, in one call: MLflow's
+    Unity Catalog route takes tags at create (the 2.1 create does not), so no instant leaves
+    a created model unmarked. False when it already exists (a retried or interrupted create)."""
+    body: dict[str, Any] = {
+        "name": doc["name"],
+        "tags": wire_tags({**(doc.get("tags") or {}), **provenance}),
+    }
+    if doc.get("comment"):
+        body["description"] = doc["comment"]
     try:
         retry.call(
-            lambda: client.registered_models.create(
-                catalog_name=catalog, schema_name=schema, name=name, comment=doc.get("comment")
-            ),
+            lambda: client.api_client.do("POST", MODEL_CREATE, body=body),
             what=f"creating registered model {doc['name']}",
         )
     except ResourceConflict:
+        return False
+    except DatabricksError as error:
+        # UC does not always map "already exists" to its own error code.
+        if "already exists" not in str(error).lower():
+            raise
         return False
     return True
 
@@ -333,7 +346,8 @@ def apply_registered_model(
         )
         return
     doc = desired_of(change)
-    created = change.action is Action.CREATE and _create_model(client, doc)
+    provenance = {OWNER_TAG: settings.project} if settings.project else {}
+    created = change.action is Action.CREATE and _create_model(client, doc, provenance)
     # Only what the plan shows: a comment or owner the target ignores is not sent back.
     updates = {k: doc[k] for k in ("comment", "owner") if k in doc and touches(change, k)}
     if created:
@@ -344,7 +358,6 @@ def apply_registered_model(
             what=f"updating registered model {full_name}",
         )
     live_tags = model_tags(client, full_name)
-    provenance = {OWNER_TAG: settings.project} if settings.project else {}
     add, remove = tag_changes(
         doc.get("tags"), live_tags, provenance, only=touched_keys(change, "tags")
     )
@@ -377,38 +390,7 @@ def apply_model_alias(
     if approval:
         records[APPROVAL_TAG_PREFIX + alias] = approval
     for key, value in records.items():
-        _set_version_tag(client, model, version, key, value)
-
-
-def _set_version_tag(
-    client: WorkspaceClient, model: str, version: int, key: str, value: str
-) -> None:
-    """Version tags go through the MLflow Unity Catalog route (the 2.1 API has none)."""
-    body = {"name": model, "version": str(version), "key": key, "value": value}
-    retry.call(
-        lambda: client.api_client.do("POST", f"{MLFLOW_UC}/model-versions/set-tag", body=body),
-        what=f"tagging {model} version {version}",
-    )
-
-
-def promotion_record(approval: str | None, settings: ApplySettings) -> str:
-    """``<when> by <who> (project <p>) approval <ref> commit <sha>``: readable in any UI."""
-    record = f"{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')} by {actor()}"
-    if settings.project:
-        record += f" (project {settings.project})"
-    if approval:
-        record += f" approval {approval}"
-    if settings.commit:
-        record += f" commit {settings.commit}"
-    return record
-
-
-def actor() -> str:
-    """Who runs the apply: the CI actor when there is one, else the local user."""
-    for var in ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOR", "USER"):
-        if value := os.environ.get(var):
-            return value
-    return "unknown"
+        set_version_tag(client, model, version, key, value)
 
 
 ADAPTERS = (

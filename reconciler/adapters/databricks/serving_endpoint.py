@@ -60,8 +60,8 @@ from reconciler.adapters.databricks.writing import (
 from reconciler.kinds.diffing import own_tag, raw_tags, tags_to_dict
 from reconciler.kinds.serving_endpoint import CONFIG, REPLACE_CARRIES
 from reconciler.model.changes import Action, Change
-from reconciler.model.live import LiveAsset
-from reconciler.model.resources import KindName
+from reconciler.model.live import Held, LiveAsset
+from reconciler.model.resources import KindName, address_of
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
 
@@ -182,8 +182,12 @@ class EndpointReader(KindReader):
     def assemble(self) -> None:
         for name, raw in self.endpoints.items():
             tags = raw_tags(raw.get("tags"))
-            self.run.add(KindName.SERVING_ENDPOINT, name, raw, owner_of(tags))
-            self.run.add(KindName.QUOTA, name, raw, quota_owner(tags))
+            quota = quota_owner(tags)
+            # A replace carries the rate limits over; a delete takes a marked quota with it.
+            holds = (Held(address_of(KindName.QUOTA, name), quota, kept_on_replace=True),)
+            owner = owner_of(tags)
+            self.run.add(KindName.SERVING_ENDPOINT, name, raw, owner, holds=holds if quota else ())
+            self.run.add(KindName.QUOTA, name, raw, quota)
 
 
 def list_endpoints(client: WorkspaceClient) -> list[str]:

@@ -19,6 +19,14 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import BadRequest, NotFound, ResourceConflict
 
+from reconciler.adapters.databricks.held_indexes import (
+    INDEXES,
+    delete_index,
+    index_marker_key,
+    index_owner,
+    indexes_owned,
+    is_orphan,
+)
 from reconciler.adapters.databricks.markers import holder_lock
 from reconciler.adapters.databricks.reading import KindReader, ReadRun, Task, get_or_none, names
 from reconciler.adapters.databricks.vector_search_endpoint import (
@@ -27,13 +35,7 @@ from reconciler.adapters.databricks.vector_search_endpoint import (
     put_vs_endpoint_tags,
     vs_endpoint_tags,
 )
-from reconciler.adapters.databricks.writing import (
-    KindAdapter,
-    desired_of,
-    exists,
-    get,
-    ignore_missing,
-)
+from reconciler.adapters.databricks.writing import KindAdapter, desired_of, get
 from reconciler.kinds.diffing import raw_tags
 from reconciler.kinds.vector_search import DEFAULT_SUBTYPE, fold_schema
 from reconciler.model.changes import Action, Change
@@ -46,8 +48,6 @@ from reconciler.runtime.settings import ApplySettings
 from reconciler.runtime.waits import poll_until
 
 log = logging.getLogger(__name__)
-INDEXES = "/api/2.0/vector-search/indexes"
-INDEX_TAG_PREFIX = "reconciler.index."
 PENDING_DELETION = "currently pending deletion"
 Doc = dict[str, Any]
 DELTA_PLAIN = ("columns_to_sync", "embedding_writeback_table")
@@ -167,22 +167,6 @@ def index_body(doc: Mapping[str, Any]) -> Doc:
 # --- markers ----------------------------------------------------------------------------
 
 
-def index_marker_key(index_name: str) -> str:
-    return INDEX_TAG_PREFIX + index_name
-
-
-def indexes_owned(endpoint_tags: Mapping[str, str], project: str) -> list[str]:
-    return sorted(
-        key[len(INDEX_TAG_PREFIX) :]
-        for key, value in endpoint_tags.items()
-        if key.startswith(INDEX_TAG_PREFIX) and value == project
-    )
-
-
-def index_owner(endpoint_tags: Mapping[str, str], index_name: str) -> str | None:
-    return endpoint_tags.get(index_marker_key(index_name)) or None
-
-
 def mark_index(
     client: WorkspaceClient, endpoint: str, index: str, project: str, *, present: bool
 ) -> None:
@@ -246,9 +230,17 @@ class IndexReader(KindReader):
     def assemble(self) -> None:
         endpoints = listed(self.run)
         for name, raw in self.indexes.items():
-            endpoint = endpoints.get(str(raw.get("endpoint_name")), {})
-            owner = index_owner(raw_tags(endpoint.get("custom_tags")), name)
-            self.run.add(KindName.VECTOR_INDEX, name, raw, owner)
+            endpoint_name = str(raw.get("endpoint_name"))
+            endpoint = endpoints.get(endpoint_name)
+            owner = index_owner(raw_tags((endpoint or {}).get("custom_tags")), name)
+            rebuild = None
+            if is_orphan(raw, endpoint):
+                rebuild = (
+                    f"its vector search endpoint {endpoint_name} was deleted"
+                    + (" and created again" if endpoint is not None else "")
+                    + " after it was built, so it is orphaned and never serves again"
+                )
+            self.run.add(KindName.VECTOR_INDEX, name, raw, owner, rebuild=rebuild)
 
 
 def list_indexes(client: WorkspaceClient) -> list[str]:
@@ -282,17 +274,6 @@ def wait_index_ready(client: WorkspaceClient, name: str, address: str) -> None:
         address=address,
         failed=failed,
         describe=index_status,
-    )
-
-
-def _delete_index(client: WorkspaceClient, name: str, address: str) -> None:
-    path = f"{INDEXES}/{name}"
-    ignore_missing(lambda: client.api_client.do("DELETE", path), what=f"deleting index {name}")
-    poll_until(
-        lambda: not exists(client, path, f"reading index {name}"),
-        bool,
-        what=f"waiting for index {name} to be deleted",
-        address=address,
     )
 
 
@@ -357,7 +338,7 @@ def apply_vector_index(
     project = settings.project
     if change.action in (Action.DELETE, Action.REPLACE):
         old_endpoint = index_endpoint(change, live)
-        _delete_index(client, change.name, change.address)
+        delete_index(client, change.name, change.address)
         if change.action is Action.DELETE:
             mark_index(client, old_endpoint, change.name, project, present=False)
             return

@@ -1,6 +1,12 @@
 """Vector Search endpoints on Databricks: the wire mapping, the list read (list items carry the
 type and the tags, and the tags mark the indexes each endpoint holds, so indexes read it too),
-and the writes (create, wait ONLINE, tags; a type change is a replace)."""
+and the writes (create, wait ONLINE, tags; a type change is a replace).
+
+The create call takes no tags, so the ownership marker comes after the wait: an intent record
+is written before the create (``intents``). Before an endpoint is deleted or replaced, the
+indexes on it are checked again and this project's are deleted first (``held_indexes``); a
+replace's plan rebuilds them after it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import ResourceConflict
+from databricks.sdk.errors import NotFound, ResourceConflict
 
+from reconciler.adapters.databricks.held_indexes import (
+    delete_index,
+    held_indexes,
+    index_owner,
+    indexes_on,
+)
+from reconciler.adapters.databricks.intents import (
+    Intent,
+    clear_intent,
+    intent_owner,
+    list_intents,
+    record_intent,
+)
 from reconciler.adapters.databricks.markers import holder_lock, owner_of, tag_map, wire_tags
 from reconciler.adapters.databricks.reading import KindReader, ReadRun, Task, names, translated
 from reconciler.adapters.databricks.writing import (
@@ -25,8 +44,9 @@ from reconciler.adapters.databricks.writing import (
 )
 from reconciler.kinds.diffing import raw_tags, tags_to_dict
 from reconciler.model.changes import Action, Change
+from reconciler.model.errors import ApplyError
 from reconciler.model.live import LiveAsset
-from reconciler.model.resources import KindName
+from reconciler.model.resources import KindName, address_of
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
 from reconciler.runtime.waits import poll_until
@@ -76,15 +96,32 @@ def put_vs_endpoint_tags(client: WorkspaceClient, name: str, tags: Mapping[str, 
 
 class EndpointListReader(KindReader):
     """One list call gives every endpoint with its tags: made when the read wants endpoints
-    or indexes (whose ownership markers are on their endpoints)."""
+    or indexes (whose ownership markers are on their endpoints). Then, only when needed, the
+    intent records (an endpoint the plan looks at lacks its marker) and the indexes on each
+    endpoint the plan may delete or replace (``ReadRequest.holds_of``) that has any."""
 
     kinds = frozenset({KindName.VECTOR_SEARCH_ENDPOINT})
+
+    def __init__(self, run: ReadRun) -> None:
+        super().__init__(run)
+        self.intents: list[Intent] = []
+        self.holds: dict[str, list[str]] = {}
 
     def round(self, number: int) -> list[Task]:
         kinds = (KindName.VECTOR_SEARCH_ENDPOINT, KindName.VECTOR_INDEX)
         wanted = any(self.run.wanted[k] for k in kinds)
         if number == 0 and (wanted or self.run.owns(*kinds)):
             return [self._list]
+        if number == 1 and any(not owner_of(self._tags(n)) for n in self._relevant()):
+            return [self._list_intents]
+        if number == 2:
+            found = listed(self.run)
+            held = self.run.holds_of[KindName.VECTOR_SEARCH_ENDPOINT]
+            return [
+                self._task_holds(n)
+                for n in sorted(held & set(found))
+                if int(found[n].get("num_indexes") or 0)
+            ]
         return []
 
     def _list(self) -> None:
@@ -95,10 +132,46 @@ class EndpointListReader(KindReader):
         with self.run.lock:
             self.run.shared[LISTED] = {str(k): v for k, v in found.items() if k}
 
+    def _list_intents(self) -> None:
+        with translated("create intents"):
+            found = list_intents(self.client)
+        with self.run.lock:
+            self.intents = found
+
+    def _task_holds(self, name: str) -> Task:
+        def task() -> None:
+            found = indexes_on(self.client, listed(self.run)[name])
+            with self.run.lock:
+                self.holds[name] = found
+
+        return task
+
+    def _tags(self, name: str) -> dict[str, str]:
+        return raw_tags(listed(self.run)[name].get("custom_tags"))
+
+    def _relevant(self) -> list[str]:
+        """Endpoints the plan looks at: declared ones, and all of them when it prunes."""
+        everything = self.run.owns(KindName.VECTOR_SEARCH_ENDPOINT)
+        wanted = self.run.wanted[KindName.VECTOR_SEARCH_ENDPOINT]
+        return sorted(n for n in listed(self.run) if everything or n in wanted)
+
+    def _owner(self, name: str) -> tuple[str | None, bool]:
+        """The owner, and whether it comes from the asset's own marker (not an intent)."""
+        owner = owner_of(self._tags(name))
+        if owner:
+            return owner, True
+        created = listed(self.run)[name].get("creation_timestamp")
+        address = address_of(KindName.VECTOR_SEARCH_ENDPOINT, name)
+        by_intent = intent_owner(self.intents, address, int(created) if created else None)
+        return by_intent, by_intent is None
+
     def assemble(self) -> None:
         for name, raw in listed(self.run).items():
-            tags = raw_tags(raw.get("custom_tags"))
-            self.run.add(KindName.VECTOR_SEARCH_ENDPOINT, name, raw, owner_of(tags))
+            owner, marked = self._owner(name)
+            holds = held_indexes(raw, self.holds.get(name, []))
+            self.run.add(
+                KindName.VECTOR_SEARCH_ENDPOINT, name, raw, owner, marked=marked, holds=holds
+            )
 
 
 def listed(run: ReadRun) -> dict[str, Doc]:
@@ -156,8 +229,11 @@ def _set_endpoint_tags(
 def _create_endpoint(
     client: WorkspaceClient, change: Change, doc: Mapping[str, Any], settings: ApplySettings
 ) -> None:
+    """Intent, create, wait ONLINE, tags (the marker), intent cleared: a kill anywhere leaves
+    the endpoint marked or covered by its intent."""
     name = change.name
     body = create_body(name, doc)
+    record_intent(client, change.address, settings.project)
     try:
         retry.call(
             lambda: client.api_client.do("POST", ENDPOINTS, body=body),
@@ -169,6 +245,37 @@ def _create_endpoint(
         log.info("vector search endpoint %s already exists: continuing", name)
     wait_online(client, name, change.address)
     _set_endpoint_tags(client, name, doc, settings)
+    clear_intent(client, change.address, settings.project)
+
+
+def _clear_held(
+    client: WorkspaceClient, change: Change, live: LiveAsset | None, settings: ApplySettings
+) -> None:
+    """Before the endpoint goes, every index still on it must be this project's and one the
+    plan accounted for (checked again now: another project may have added one since the plan
+    was made). Those are deleted first; a replace's plan rebuilds them after the endpoint."""
+    try:
+        raw = get(client, f"{ENDPOINTS}/{change.name}", f"reading {change.name}")
+    except NotFound:
+        return
+    names = indexes_on(client, raw)
+    tags = tag_map(raw.get("custom_tags"))
+    planned = {h.address for h in (live.holds if live else ()) if h.owner == settings.project}
+    strangers = [
+        f"{n} (owned by {index_owner(tags, n) or 'no project'})"
+        for n in names
+        if index_owner(tags, n) != settings.project
+        or address_of(KindName.VECTOR_INDEX, n) not in planned
+    ]
+    if strangers:
+        raise ApplyError(
+            f"vector search endpoint {change.name} now holds indexes this plan did not account"
+            f" for: {', '.join(strangers)}; the endpoint was left as it is",
+            address=change.address,
+            hint="plan again: the plan refuses to delete what another project or nobody owns",
+        )
+    for index in names:
+        delete_index(client, index, change.address)
 
 
 def _delete_endpoint(client: WorkspaceClient, name: str, address: str) -> None:
@@ -188,12 +295,15 @@ def apply_vector_search_endpoint(
     client: WorkspaceClient, change: Change, live: LiveAsset | None, settings: ApplySettings
 ) -> None:
     name = change.name
-    if change.action is Action.DELETE:
+    by_intent = live is not None and not live.marked
+    if change.action in (Action.DELETE, Action.REPLACE):
+        _clear_held(client, change, live, settings)
         _delete_endpoint(client, name, change.address)
-        return
+        if change.action is Action.DELETE:
+            if by_intent:
+                clear_intent(client, change.address, settings.project)
+            return
     doc = desired_of(change)
-    if change.action is Action.REPLACE:
-        _delete_endpoint(client, name, change.address)
     if change.action in (Action.CREATE, Action.REPLACE):
         _create_endpoint(client, change, doc, settings)
         return
@@ -204,6 +314,8 @@ def apply_vector_search_endpoint(
             what=f"setting the budget policy of {name}",
         )
     _set_endpoint_tags(client, name, doc, settings, touched_keys(change, "tags"))
+    if by_intent:
+        clear_intent(client, change.address, settings.project)
 
 
 ADAPTERS = (

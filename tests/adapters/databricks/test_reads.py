@@ -11,9 +11,9 @@ from databricks.sdk.service import serving, vectorsearch
 
 from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
 from reconciler.adapters.databricks.concurrency import AdaptiveLimiter
+from reconciler.adapters.databricks.held_indexes import index_marker_key
 from reconciler.adapters.databricks.registered_model import alias_inventory_key
 from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
-from reconciler.adapters.databricks.vector_index import index_marker_key
 from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import OWNER_TAG, ReadRequest

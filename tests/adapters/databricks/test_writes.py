@@ -311,7 +311,7 @@ def test_lasting_errors_fail_with_the_api_message(sandbox: SandboxServer) -> Non
     client = client_for(sandbox.url)
     requests.post(
         f"{sandbox.url}/sandbox/faults",
-        json={"fail_operations": {"registered_models.create": {"status": 500}}},
+        json={"fail_operations": {"mlflow.create_registered_model": {"status": 500}}},
         timeout=5,
     )
     model = ch("registered_model", "main.support.m", desired={"name": "main.support.m"})
