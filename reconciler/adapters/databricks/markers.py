@@ -9,11 +9,14 @@ endpoint (``vector_index``), a quota as ``reconciler.quota=<project>`` on its se
 (``quota``: quotas are often set on endpoints nobody here owns).
 
 Apply writes these markers when it creates or changes an asset and removes them when it deletes
-one; the read side only interprets them. Order makes a crash harmless. A marker is written
+one; the read side only interprets them. Order makes a crash harmless. A marker is written *in
+the create call* where the API takes tags there (serving endpoints, registered models) or
 *before* the asset (a crash in between leaves a marker naming nothing: the read side only
 interprets markers of assets that exist, and the re-run creates the asset), and removed *after*
 it (a crash in between leaves the asset marked, so the re-run plans its delete again). The
-other order could leave a live asset unmarked, which prune would never find.
+other order could leave a live asset unmarked, which prune would never find. A Vector Search
+endpoint takes no tags at create and gets them only once it exists: an intent record written
+before the create covers it until then (``intents``).
 
 Inventories are read-modify-write of one tag (alias inventory) or of the whole tag set (Vector
 Search endpoints, whose tags call replaces the set), so writes to one holder take a lock:
