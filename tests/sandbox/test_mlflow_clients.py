@@ -36,3 +36,27 @@ def test_mlflow_uc_client_aliases_and_tags(
     client.delete_registered_model_alias("main.s.m", "champion")
     assert client.get_model_version("main.s.m", "2").tags == {}
     assert client.get_registered_model("main.s.m").aliases == {}
+
+
+def test_mlflow_uc_client_creates_a_model_with_its_tags(
+    sandbox: SandboxServer, sdk: WorkspaceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow's legacy UC store creates through ``registered-models/create``, tags included:
+    the route apply uses so that a model never exists without its ownership marker."""
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("DATABRICKS_HOST", sandbox.url)
+    monkeypatch.setenv("DATABRICKS_TOKEN", "sandbox")
+    monkeypatch.setenv("MLFLOW_ENABLE_UC_NATIVE_MODEL_REGISTRY", "false")
+    client = MlflowClient(tracking_uri="databricks", registry_uri="databricks-uc")
+    created = client.create_registered_model(
+        "main.s.fresh", tags={"reconciler.project": "p", "team": "a"}, description="d"
+    )
+    assert created.name == "main.s.fresh"
+    assert client.get_registered_model("main.s.fresh").tags == {
+        "reconciler.project": "p",
+        "team": "a",
+    }
+    assert sdk.registered_models.get("main.s.fresh").comment == "d"
+    with pytest.raises(Exception, match="RESOURCE_ALREADY_EXISTS"):
+        client.create_registered_model("main.s.fresh")
