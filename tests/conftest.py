@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["fixtures.sandbox", "fixtures.project"]
+pytest_plugins = ["fixtures.sandbox", "fixtures.project", "fixtures.mlflow_server"]
 
 # Tests never talk to a real workspace: drop any ambient Databricks configuration (and an
 # allowlist of real hosts, which would refuse the loopback targets of the tests).
@@ -29,6 +29,8 @@ LIVE_FIXTURES = frozenset(
         "migrated_db",
         "registry_uri",
         "mlflow_client",
+        "mlflow_server",
+        "registry",
     }
 )
 """Fixtures that start a live system: the sandbox server, a project applied to one, a real

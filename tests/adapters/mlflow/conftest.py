@@ -1,7 +1,12 @@
-"""MLflow registry fixtures: a real sqlite registry per test, cheap to make.
+"""MLflow registry fixtures: a real sqlite registry per test, and a real tracking server.
 
 Creating an MLflow sqlite database runs the alembic migrations (seconds). One migrated database
 is made per test session (per xdist worker) and copied for each test, which takes milliseconds.
+
+``registry`` runs a test on both backends: the embedded sqlite registry (in process) and the
+session's ``mlflow server`` over http (``tests/fixtures/mlflow_server.py``); see
+``tests/fixtures/mlflow_registry.py``. The server is
+shared, so names made with ``registry.name(...)`` and ``registry.project`` are unique per test.
 
 No ``__init__.py`` in this directory on purpose: a package named ``mlflow`` would shadow MLflow.
 """
@@ -14,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fixtures.mlflow_registry import BACKENDS, Registry
 from mlflow import MlflowClient
 
 
@@ -55,3 +61,19 @@ def register_versions(mlflow_client: MlflowClient) -> Callable[[str, int], list[
         ]
 
     return register
+
+
+@pytest.fixture(params=BACKENDS)
+def registry(request: pytest.FixtureRequest, tmp_path: Path, migrated_db: Path) -> Registry:
+    """An empty registry of this test's own, or this test's corner of the shared server."""
+    if request.param == "server":
+        url = request.getfixturevalue("mlflow_server").url
+        return Registry("server", url, url, MlflowClient(tracking_uri=url, registry_uri=url))
+    path = tmp_path / "registry" / "mlflow.db"
+    path.parent.mkdir()
+    shutil.copyfile(migrated_db, path)
+    uri = f"sqlite:///{path}"
+    # Projects live in tmp_path/<name>: the relative form checks resolution from the root.
+    return Registry(
+        "sqlite", uri, "sqlite:///../registry/mlflow.db", MlflowClient(uri, registry_uri=uri)
+    )
