@@ -7,17 +7,14 @@ an mlflow target is opened; the client itself is built on first use.
 from __future__ import annotations
 
 import contextlib
-import logging
-import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from reconciler.adapters.mlflow.connection import MlflowConnection
+from reconciler.adapters.mlflow.failures import connection_failure, error_code, is_missing
 from reconciler.adapters.mlflow.live_assets import alias_asset, int_version, model_asset
 from reconciler.adapters.mlflow.model_changes import (
     ModelOps,
@@ -32,7 +29,6 @@ from reconciler.adapters.mlflow.promotion import (
     promotion_record,
     promotion_tag,
 )
-from reconciler.adapters.mlflow.uris import display_uri, resolve_uris, scrub, sqlite_path
 from reconciler.model.changes import Action, Change
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import (
@@ -50,93 +46,28 @@ from reconciler.runtime.context import current_settings
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 
-_MISSING_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"})
 _READY = "READY"
-_T = TypeVar("_T")
-_K = TypeVar("_K", bound=Hashable)
 
 
-def _error_code(error: Exception) -> str:
-    code = str(getattr(error, "error_code", "") or "")
-    body = getattr(error, "json", None)
-    if isinstance(body, dict) and body.get("error_code"):
-        code = str(body["error_code"])
-    return code
-
-
-def _is_missing(error: Exception) -> bool:
-    return _error_code(error) in _MISSING_CODES
-
-
-class MlflowWorkspace(Workspace):
+class MlflowWorkspace(MlflowConnection, Workspace):
     """A Workspace over one MLflow model registry."""
 
     name: ClassVar[str] = "mlflow"
     capabilities: ClassVar[frozenset[KindName]] = frozenset(
         {KindName.REGISTERED_MODEL, KindName.MODEL_ALIAS}
     )
-
-    def __init__(
-        self,
-        tracking_uri: str | None = None,
-        *,
-        registry_uri: str | None = None,
-        project: str | None = None,
-        root: Path | None = None,
-        max_workers: int | None = None,
-        client: MlflowClient | None = None,
-    ) -> None:
-        self.tracking_uri, self.registry_uri = resolve_uris(tracking_uri, registry_uri, root)
-        self.project = project
-        self._sqlite = sqlite_path(self.registry_uri)
-        # sqlite serializes writers anyway; threads only add "database is locked" errors.
-        self._workers = max_workers or (1 if self._sqlite is not None else 8)
-        self._client = client
-        self._lock = threading.Lock()
-        self._write_lock = threading.Lock() if self._sqlite is not None else None
-        self._calls = 0
+    page_size: int = 100
+    """Models per ``search_registered_models`` page; later pages follow the page token."""
 
     @classmethod
-    def for_target(cls, project: Project, target: Target) -> MlflowWorkspace:
-        """The adapter for a ``type: mlflow`` target of a loaded project."""
-        return cls(target.tracking_uri, project=project.project, root=project.root)
-
-    # -- plumbing -----------------------------------------------------------------------------
-
-    @property
-    def registry(self) -> MlflowClient:
-        with self._lock:
-            if self._client is None:
-                for noisy in ("mlflow.store.db.utils", "alembic", "mlflow.store.db"):
-                    logging.getLogger(noisy).setLevel(logging.WARNING)
-                if self._sqlite is not None:  # e.g. .reconciler/mlflow.db in a fresh clone
-                    self._sqlite.parent.mkdir(parents=True, exist_ok=True)
-                self._client = MlflowClient(
-                    tracking_uri=self.tracking_uri, registry_uri=self.registry_uri
-                )
-            return self._client
-
-    def _call(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-        with self._lock:
-            self._calls += 1
-        return fn(*args, **kwargs)
-
-    def _map(self, fn: Callable[[_K], _T], items: Iterable[_K]) -> dict[_K, _T]:
-        keys = list(dict.fromkeys(items))
-        if self._workers <= 1 or len(keys) <= 1:
-            return {k: fn(k) for k in keys}
-        with ThreadPoolExecutor(max_workers=min(self._workers, len(keys))) as pool:
-            return dict(zip(keys, pool.map(fn, keys), strict=True))
-
-    def _wrap(self, error: Exception, what: str, address: str) -> WorkspaceError:
-        message = scrub(getattr(error, "message", None) or str(error))
-        return WorkspaceError(
-            f"MLflow registry at {self._display_uri()} refused to {what}: {message}",
-            address=address,
-        )
-
-    def _display_uri(self) -> str:
-        return display_uri(self.registry_uri)
+    def for_target(
+        cls, project: Project, target: Target, name: str | None = None
+    ) -> MlflowWorkspace:
+        """The adapter for a ``type: mlflow`` target of a loaded project (``name``: the
+        target's name in messages, looked up when not given)."""
+        if name is None:
+            name = next((n for n, t in project.targets.items() if t is target), None)
+        return cls(target.tracking_uri, project=project.project, root=project.root, target=name)
 
     # -- read ---------------------------------------------------------------------------------
 
@@ -153,11 +84,7 @@ class MlflowWorkspace(Workspace):
         try:
             self._read_into(state, request)
         except MlflowException as error:
-            raise WorkspaceError(
-                f"cannot read the MLflow registry at {self._display_uri()}: "
-                + scrub(error.message.strip()),
-                hint="check the target's tracking_uri and that the registry is reachable",
-            ) from error
+            raise self.read_error(error, "read") from error
         state.api_calls = self._calls
         state.seconds = time.monotonic() - started
         return state
@@ -211,16 +138,13 @@ class MlflowWorkspace(Workspace):
         try:
             return sorted(m.name for m in self._search(None))
         except MlflowException as error:
-            raise WorkspaceError(
-                f"cannot list the models of the MLflow registry at {self._display_uri()}: "
-                + scrub(error.message.strip())
-            ) from error
+            raise self.read_error(error, "list the models of") from error
 
     def _get_model(self, name: str) -> RegisteredModel | None:
         try:
             return self._call(self.registry.get_registered_model, name)
         except MlflowException as error:
-            if _is_missing(error) or _error_code(error) == "INVALID_PARAMETER_VALUE":
+            if is_missing(error) or error_code(error) == "INVALID_PARAMETER_VALUE":
                 return None  # an invalid name (say with '/') cannot exist either
             raise
 
@@ -228,7 +152,7 @@ class MlflowWorkspace(Workspace):
         try:
             return self._call(self.registry.get_model_version, model, str(version))
         except MlflowException as error:
-            if _is_missing(error):
+            if is_missing(error):
                 return None
             raise
 
@@ -237,7 +161,9 @@ class MlflowWorkspace(Workspace):
         quoted = project.replace("'", "\\'")
         try:
             found = self._search(f"tags.`{OWNER_TAG}` = '{quoted}'")
-        except MlflowException:
+        except MlflowException as error:
+            if connection_failure(error, self.registry_uri, self.target) is not None:
+                raise  # a server that went away, not a store without tag filters
             # Databricks UC takes no filter and its search leaves tags out: get each model.
             names = [m.name for m in self._search(None)]
             found = [m for m in self._map(self._get_model, names).values() if m is not None]
@@ -250,7 +176,7 @@ class MlflowWorkspace(Workspace):
             page = self._call(
                 self.registry.search_registered_models,
                 filter_string=filter_string,
-                max_results=100,
+                max_results=self.page_size,
                 page_token=token,
             )
             results.extend(page)
@@ -276,7 +202,8 @@ class MlflowWorkspace(Workspace):
                 else:
                     self._apply_alias(change)
         except MlflowException as error:
-            raise self._wrap(error, f"{change.action} {change.address}", change.address) from error
+            what = f"{change.action} {change.address}"
+            raise self.error_for(error, what, change.address) from error
 
     def _apply_model(self, change: Change, live: LiveAsset | None) -> None:
         desired = change.desired or {}
@@ -308,7 +235,7 @@ class MlflowWorkspace(Workspace):
                 description=desired.get("comment"),
             )
         except MlflowException as error:
-            if _error_code(error) != "RESOURCE_ALREADY_EXISTS":
+            if error_code(error) != "RESOURCE_ALREADY_EXISTS":
                 raise
             # A retried create whose first attempt landed: converge instead of failing.
             existing = self._get_model(name)

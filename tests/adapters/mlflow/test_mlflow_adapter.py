@@ -307,15 +307,14 @@ def test_a_registry_never_created_reads_empty_until_apply_creates_it(tmp_path: P
     assert created.owner == "support"
 
 
-def test_an_unreachable_server_fails_cleanly_without_leaking_credentials(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_unreachable_server_fails_cleanly_without_leaking_credentials() -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    ws = MlflowWorkspace(f"http://alice:s3cret@127.0.0.1:{port}", project="support")
-    with pytest.raises(WorkspaceError, match="cannot read the MLflow registry") as caught:
+    ws = MlflowWorkspace(
+        f"http://alice:s3cret@127.0.0.1:{port}", project="support", connect_budget=0
+    )
+    with pytest.raises(WorkspaceError, match="cannot reach the MLflow tracking server") as caught:
         ws.read(ReadRequest(assets=[(KindName.REGISTERED_MODEL, MODEL)]))
     shown = f"{caught.value} {caught.value.hint}"
     assert "s3cret" not in shown and "alice" not in shown
