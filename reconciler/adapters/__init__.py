@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.manifest.project_file import prepare_state_dir
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import Workspace
 from reconciler.project import Project, Target, TargetType, select_target
 from reconciler.sandbox import SandboxConfig, SandboxServer
+
+if TYPE_CHECKING:
+    from reconciler.adapters.mlflow import MlflowWorkspace
 
 
 def sandbox_state_dir(project: Project, target: Target) -> Path:
@@ -37,13 +41,7 @@ def open_workspace(project: Project, target_name: str) -> Iterator[Workspace]:
 
 def _open(project: Project, name: str, target: Target) -> Workspace:
     if target.type is TargetType.MLFLOW:
-        # Lazy: MLflow and the host check (databricks-sdk) take seconds to import.
-        from reconciler.adapters.hosts import check_mlflow_registry
-        from reconciler.adapters.mlflow import MlflowWorkspace
-
-        check_mlflow_registry(target.tracking_uri, where=f"target {name!r}")
-
-        return MlflowWorkspace.for_target(project, target)
+        return mlflow_workspace(project, name, target)
     if target.type not in (TargetType.SANDBOX, TargetType.DATABRICKS):
         raise WorkspaceError(f"target {name!r}: unknown type {target.type!r}")
     # Lazy: databricks-sdk takes seconds to import; --help and validate never need it.
@@ -75,4 +73,15 @@ def _open(project: Project, name: str, target: Target) -> Workspace:
     return DatabricksWorkspace(client, on_close=server.stop)
 
 
-__all__ = ["open_workspace", "sandbox_state_dir"]
+def mlflow_workspace(project: Project, name: str, target: Target) -> MlflowWorkspace:
+    """The adapter of an ``mlflow`` target, its host checked against the allowlist first
+    (also used by ``sandbox seed``, which writes versions there)."""
+    # Lazy: MLflow and the host check (databricks-sdk) take seconds to import.
+    from reconciler.adapters.hosts import check_mlflow_registry
+    from reconciler.adapters.mlflow import MlflowWorkspace
+
+    check_mlflow_registry(target.tracking_uri, where=f"target {name!r}")
+    return MlflowWorkspace.for_target(project, target, name)
+
+
+__all__ = ["mlflow_workspace", "open_workspace", "sandbox_state_dir"]

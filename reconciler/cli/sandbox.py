@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli.common import cli, handle_errors, options, target_option
-from reconciler.commands.sandbox import SANDBOX_STATE, state_dir_for, versions_needed
+from reconciler.commands.sandbox import (
+    SANDBOX_STATE,
+    mlflow_versions,
+    seed_mlflow,
+    state_dir_for,
+    versions_needed,
+)
 from reconciler.manifest import load_desired_state, load_project
 from reconciler.manifest.inputs import writable_dir_problem
 from reconciler.model.errors import ReconcilerError
-from reconciler.project import find_project_file, select_target
+from reconciler.project import TargetType, find_project_file, select_target
 from reconciler.sandbox import (
     Delays,
     SandboxConfig,
@@ -21,7 +28,28 @@ from reconciler.sandbox import (
 )
 from reconciler.sandbox.config import parse_fail_operations
 
+if TYPE_CHECKING:
+    from reconciler.adapters.mlflow.versions import MlflowVersions
+
 STATE_HELP = "State directory (default: <project root>/.reconciler/sandbox)."
+
+
+def _mlflow_target(target_name: str | None, state: Path | None) -> MlflowVersions | None:
+    """The registry of the selected target when it is an ``mlflow`` one, else None (the
+    sandbox: also outside a project, and with ``--state`` and no ``-t``)."""
+    if state is not None and target_name is None:
+        return None
+    try:
+        find_project_file(options().project_dir)
+    except ReconcilerError:
+        if target_name is not None or options().project_dir is not None:
+            raise
+        return None
+    project = load_project(options().project_dir)  # a broken project file is an error
+    name, target = select_target(project, target_name)
+    if target.type is not TargetType.MLFLOW:
+        return None
+    return mlflow_versions(project, name, target, state)
 
 
 def _state_dir(state: Path | None, target_name: str | None = None, *, create: bool = True) -> Path:
@@ -237,6 +265,7 @@ def serve(
 
 @sandbox.command("register-version")
 @click.argument("model")
+@target_option
 @click.option("--state", type=click.Path(file_okay=False, path_type=Path), help=STATE_HELP)
 @click.option(
     "--status",
@@ -245,22 +274,42 @@ def serve(
     show_default=True,
 )
 @click.option("--source", help="Artifact URI recorded on the version.")
-@click.option("--comment")
+@click.option("--comment", help="Description recorded on the version.")
 @handle_errors
 def register_version_cmd(
-    model: str, state: Path | None, status: str, source: str | None, comment: str | None
+    model: str,
+    target: str | None,
+    state: Path | None,
+    status: str,
+    source: str | None,
+    comment: str | None,
 ) -> None:
     """Register MODEL's next version, as a pipeline would.
 
-    MODEL is catalog.schema.model; it is created when missing.
+    On the sandbox MODEL is catalog.schema.model. On an mlflow target (-t, or the default
+    target) the version goes to that target's registry, from a placeholder run unless
+    --source is given; MLflow marks it READY itself. The model is created when missing.
     """
+    registry = _mlflow_target(target, state)
+    if registry is not None:
+        if status != "READY":
+            raise ReconcilerError(
+                f"an MLflow registry marks new versions READY itself; cannot register {status}",
+                hint="drop --status for mlflow targets",
+            )
+        try:
+            number = registry.register(model, source=source, description=comment)
+        finally:
+            registry.finish()
+        click.echo(f"registered {model} version {number} (READY) in {registry.where}")
+        return
     if len(model.split(".")) != 3:
         raise ReconcilerError(f"model {model!r} must be <catalog>.<schema>.<model>")
     _quiet_sdk()
     # Lazy: databricks-sdk takes seconds to import; only these commands need it.
     from reconciler.sandbox.registry import register_version, workspace_client
 
-    with SandboxServer(_state_dir(state)) as server:
+    with SandboxServer(_state_dir(state, target)) as server:
         client = workspace_client(server.url, retry_timeout_seconds=30)
         info = register_version(
             client,
@@ -280,14 +329,20 @@ def seed(target: str | None, state: Path | None) -> None:
     """Register the model versions the manifests name (READY).
 
     For every model, versions 1..N where N is the highest version an alias or a served entity
-    of the target names.
+    of the target names. On an mlflow target they go to that target's registry (from a
+    placeholder run); Unity Catalog through MLflow (databricks-uc) is refused.
     """
     project = load_project(options().project_dir)
     target_name, target_obj = select_target(project, target)
     desired = load_desired_state(project, target_name)
+    needed = versions_needed(desired)
+    if target_obj.type is TargetType.MLFLOW:
+        registry = mlflow_versions(project, target_name, target_obj, state)
+        for line in seed_mlflow(registry, needed):
+            click.echo(line)
+        return
     state_dir = state if state is not None else state_dir_for(project, target_obj)
     _check_writable(state_dir)
-    needed = versions_needed(desired)
     _quiet_sdk()
     # Lazy: databricks-sdk takes seconds to import; only these commands need it.
     from reconciler.sandbox.registry import register_versions_up_to, workspace_client

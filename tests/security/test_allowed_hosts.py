@@ -250,6 +250,8 @@ def test_an_mlflow_registry_outside_the_allowlist_is_refused(
     monkeypatch.setenv("RECONCILER_ALLOWED_HOSTS", ALLOWED)
     result = run(project, "plan", "-t", "reg")
     assert_refused(result, workspace.url)
+    # `sandbox seed` writes versions into an mlflow target's registry: the same rule.
+    assert_refused(run(project, "sandbox", "seed", "-t", "reg"), workspace.url)
     assert workspace.seen == []
     # The local registry of the example project sends nothing anywhere: not checked.
     assert "RECONCILER_ALLOWED_HOSTS" not in run(project, "plan", "-t", "oss").output
