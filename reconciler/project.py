@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reconciler.model.errors import Location, ManifestError
+from reconciler.model.resources import KindName
 
 PROJECT_FILE = "reconciler.yaml"
 SANDBOX_STATE = Path(".reconciler") / "sandbox"
@@ -46,6 +47,30 @@ class IgnoreRule(_Model):
 
 
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DURATION = re.compile(
+    r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
+)
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number of seconds or a string such as ``90s``, ``45m``, ``1h30m``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration (seconds, or e.g. 45m, 1h30m), got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower()
+        found = _DURATION.match(text) if text else None
+        if text.replace(".", "", 1).isdigit():
+            seconds = float(text)
+        elif found is None or not any(found.groupdict().values()):
+            raise ValueError(f"{value!r} is not a duration; write seconds, or e.g. 90s, 45m, 1h30m")
+        else:
+            parts = {k: float(v) for k, v in found.groupdict().items() if v}
+            seconds = parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0)
+    if not 0 < seconds <= 7 * 86400:
+        raise ValueError(f"duration {value!r} must be above 0 and at most 7 days")
+    return seconds
 
 
 class Target(_Model):
@@ -67,6 +92,24 @@ class Target(_Model):
     latency_ms: float | None = Field(
         default=None, ge=0, le=60_000, description="sandbox: milliseconds added to every API call"
     )
+    connect_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        le=600,
+        description="databricks: seconds to wait for a connection to the workspace (default 10)",
+    )
+    read_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        le=3600,
+        description="databricks: seconds to wait for an answer to one request (default 60)",
+    )
+    timeouts: dict[KindName, float] = Field(
+        default_factory=dict,
+        description="How long one change of a kind may take, waits included (seconds, or"
+        " e.g. 45m, 1h30m), e.g. {serving_endpoint: 1h}; defaults per kind: serving_endpoint"
+        " 45m, vector_search_endpoint 75m, vector_index 75m, others 20m.",
+    )
     variables: dict[str, Any] = Field(default_factory=dict)
     prune: bool = Field(default=False, description="Plan deletes for owned assets left out.")
     ignore: list[IgnoreRule] = Field(default_factory=list)
@@ -78,6 +121,13 @@ class Target(_Model):
         description="Manifest globs for this target instead of the project's include"
         " (e.g. only the registry manifests for an mlflow target).",
     )
+
+    @field_validator("timeouts", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {kind: parse_duration(v) for kind, v in value.items()}
 
 
 class Project(_Model):

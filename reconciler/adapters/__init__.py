@@ -49,7 +49,7 @@ def _open(project: Project, name: str, target: Target) -> Workspace:
     from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 
     if target.type is TargetType.DATABRICKS:
-        return DatabricksWorkspace(target_client(target))
+        return DatabricksWorkspace(target_client(target, name=name))
     config = SandboxConfig()
     config.faults.rate_limit = target.rate_limit
     config.faults.latency_ms = target.latency_ms or 0.0

@@ -108,19 +108,21 @@ def execute(
     sink: ProgressSink = progress or NullProgress()
     run = _Run(plan)
     started = time.monotonic()
-    deadline = started + settings.timeout
+    deadline = started + settings.timeout if settings.timeout is not None else float("inf")
     slots = threading.Semaphore(max(1, settings.parallelism))
     cancelled = threading.Event()
     result = ApplyResult()
 
     def work(change: Change) -> ChangeResult:
         t0 = time.monotonic()
+        own = settings.timeout_for(change.kind, rules_for(change.kind).apply_timeout)
         ctx = ChangeContext(
             change=change,
             settings=settings,
             slots=slots,
             progress=sink,
-            deadline=min(deadline, t0 + settings.change_timeout),
+            deadline=min(deadline, t0 + own),
+            timeout=own,
             cancelled=cancelled,
         )
         try:

@@ -16,15 +16,18 @@ from reconciler.cli.common import (
     EXIT_OK,
     cli,
     handle_errors,
+    load,
+    network_options,
     options,
     ref_option,
     target_option,
 )
 from reconciler.commands.apply import ApplyRequest, run_apply
-from reconciler.manifest import load_project
 from reconciler.manifest.git_source import source_at
 from reconciler.model.changes import Plan
 from reconciler.model.errors import ApplyError
+from reconciler.model.resources import KindName
+from reconciler.project import parse_duration
 from reconciler.render import render
 from reconciler.runtime.context import ProgressSink
 from reconciler.runtime.settings import DEFAULT_PARALLELISM, ApplySettings
@@ -52,8 +55,35 @@ def _progress(plan: Plan) -> Iterator[ProgressSink]:
     yield LineProgress(json_lines=log_format == "json")
 
 
+def _duration(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _kind_timeouts(values: tuple[str, ...]) -> dict[str, float]:
+    """``30m`` for every kind, ``vector_index=2h`` for one; later ones win."""
+    out: dict[str, float] = {}
+    for value in values:
+        kind, sep, duration = value.rpartition("=")
+        seconds = _duration(duration)
+        assert seconds is not None
+        if not sep:
+            out.update({k.value: seconds for k in KindName})
+        elif kind in {k.value for k in KindName}:
+            out[kind] = seconds
+        else:
+            known = ", ".join(k.value for k in KindName)
+            raise click.BadParameter(f"unknown kind {kind!r}; use one of {known}")
+    return out
+
+
 @cli.command()
 @target_option
+@network_options
 @click.argument(
     "plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path), metavar="[PLAN]"
 )
@@ -81,11 +111,21 @@ def _progress(plan: Plan) -> Iterator[ProgressSink]:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=1),
-    default=3600.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Budget for the whole apply; also bounds each wait (serving updates, index builds).",
+    callback=lambda _ctx, _param, value: _duration(value),
+    default=None,
+    metavar="DURATION",
+    help="Budget for the whole apply (seconds, or e.g. 90m, 2h); changes still queued then are"
+    " skipped. Default: none, each change is bounded by its kind's timeout.",
+)
+@click.option(
+    "--change-timeout",
+    "change_timeouts",
+    multiple=True,
+    callback=lambda _ctx, _param, value: _kind_timeouts(value),
+    metavar="[KIND=]DURATION",
+    help="How long one change may take, waits included: for every kind, or KIND=DURATION for"
+    " one (repeatable; e.g. vector_index=2h). Over the target's timeouts:. Defaults:"
+    " serving_endpoint and quota 45m, vector_search_endpoint and vector_index 75m, others 20m.",
 )
 @ref_option
 @handle_errors
@@ -96,7 +136,8 @@ def apply(
     allow_delete: bool,
     parallelism: int,
     lock_timeout: float,
-    timeout: float,
+    timeout: float | None,
+    change_timeouts: dict[str, float],
     ref: str | None,
 ) -> None:
     """Apply the plan: create, update and (with --allow-delete) delete assets until the
@@ -113,12 +154,12 @@ def apply(
         )
     if ref is not None and plan_file is not None:
         raise ApplyError("give either a PLAN file or --ref, not both", hint="a plan file is fixed")
-    project = load_project(options().project_dir)
+    project = load()
     source = source_at(project.root, ref)
     settings = ApplySettings(
         parallelism=parallelism,
         timeout=timeout,
-        change_timeout=min(timeout, 1800.0),
+        timeouts=change_timeouts,
         commit=source.commit if source is not None else None,
     )
     request = ApplyRequest(

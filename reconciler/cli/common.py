@@ -13,7 +13,9 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from reconciler import __version__
+from reconciler.manifest import load_project
 from reconciler.model.errors import ReconcilerError
+from reconciler.project import Project
 from reconciler.render import Format
 from reconciler.runtime.logs import configure_logging
 
@@ -32,6 +34,8 @@ class Options:
     project_dir: Path | None = None
     log_format: str = "console"
     verbose: int = 0
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
 
 
 def print_error(error: ReconcilerError) -> None:
@@ -134,6 +138,47 @@ def options() -> Options:
     ctx = click.get_current_context()
     found = ctx.find_object(Options)
     return found if found is not None else Options()
+
+
+def load() -> Project:
+    """The project file, with this run's ``--connect-timeout``/``--read-timeout`` over every
+    target's own settings."""
+    opts = options()
+    project = load_project(opts.project_dir)
+    given = {"connect_timeout": opts.connect_timeout, "read_timeout": opts.read_timeout}
+    update = {k: v for k, v in given.items() if v is not None}
+    if not update:
+        return project
+    targets = {name: t.model_copy(update=update) for name, t in project.targets.items()}
+    return project.model_copy(update={"targets": targets})
+
+
+def _set_option(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
+    if value is not None and param.name:
+        setattr(ctx.ensure_object(Options), param.name, value)
+
+
+def network_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--connect-timeout`` and ``--read-timeout`` (seconds) for commands that call a
+    workspace; they win over the target's settings in reconciler.yaml."""
+    func = click.option(
+        "--read-timeout",
+        type=click.FloatRange(min=0, min_open=True, max=3600),
+        metavar="SECONDS",
+        expose_value=False,
+        callback=_set_option,
+        help="Wait this long for an answer to each request (default: the target's"
+        " read_timeout, else 60).",
+    )(func)
+    return click.option(
+        "--connect-timeout",
+        type=click.FloatRange(min=0, min_open=True, max=600),
+        metavar="SECONDS",
+        expose_value=False,
+        callback=_set_option,
+        help="Wait this long for a connection to the workspace (default: the target's"
+        " connect_timeout, else 10).",
+    )(func)
 
 
 def target_option(func: Callable[..., Any]) -> Callable[..., Any]:

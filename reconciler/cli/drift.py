@@ -12,18 +12,19 @@ from reconciler.cli.common import (
     cli,
     format_option,
     handle_errors,
-    options,
+    load,
+    network_options,
     ref_option,
     target_option,
 )
 from reconciler.commands.drift import drift as drift_of
 from reconciler.gitops.drift import render
-from reconciler.manifest import load_project
 from reconciler.manifest.git_source import source_at
 
 
 @cli.command()
 @target_option
+@network_options
 @format_option("issues")
 @ref_option
 @handle_errors
@@ -34,7 +35,7 @@ def drift(target: str | None, fmt: str, ref: str | None) -> None:
     \b
     Exit codes: 0 in sync, 2 drift, 1 error. Never writes to the workspace.
     """
-    project = load_project(options().project_dir)
+    project = load()
     report = drift_of(project, target, source=source_at(project.root, ref))
     click.echo(render(report, fmt), nl=False)
     sys.exit(EXIT_OK if report.in_sync else EXIT_CHANGES)

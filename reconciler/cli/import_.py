@@ -6,16 +6,16 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import cli, handle_errors, options, target_option
+from reconciler.cli.common import cli, handle_errors, load, network_options, target_option
 from reconciler.commands.importing import import_from, write_import
 from reconciler.importer.run import IMPORTABLE
-from reconciler.manifest import load_project
 from reconciler.model.resources import KindName
 from reconciler.project import display_path
 
 
 @cli.command("import")
 @target_option
+@network_options
 @click.option(
     "--kind",
     "kinds",
@@ -43,7 +43,7 @@ def import_(
     foundation models are skipped and listed. Live fields no manifest can express are named in
     a warning each (apply keeps them at their live values).
     """
-    project = load_project(options().project_dir)
+    project = load()
     chosen = [KindName(k) for k in kinds] or list(IMPORTABLE)
     name, result = import_from(project, target, chosen, pattern)
     for address, why in result.skipped:

@@ -13,12 +13,13 @@ from reconciler.cli.common import (
     cli,
     format_option,
     handle_errors,
+    load,
+    network_options,
     options,
     ref_option,
     target_option,
 )
 from reconciler.commands.plan import make_plan
-from reconciler.manifest import load_project
 from reconciler.manifest.git_source import source_at
 from reconciler.plan.planfile import save
 from reconciler.render import Format, render
@@ -26,6 +27,7 @@ from reconciler.render import Format, render
 
 @cli.command()
 @target_option
+@network_options
 @click.option(
     "-o",
     "--out",
@@ -50,7 +52,7 @@ def plan(
     nothing changes, 2 when something does), 1 on error.
     """
     opts = options()
-    project = load_project(opts.project_dir)
+    project = load()
     result = make_plan(project, target, source=source_at(project.root, ref))
     if opts.verbose:
         live = result.live

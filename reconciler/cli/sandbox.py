@@ -147,7 +147,9 @@ def sandbox() -> None:
     "--fail-operation",
     multiple=True,
     metavar="OP[=STATUS[xTIMES]]",
-    help="Make an operation fail, e.g. serving_endpoints.update_config=500x2 (repeatable).",
+    help="Make an operation fail, e.g. serving_endpoints.update_config=500x2 (repeatable)."
+    " STATUS drop closes the connection without serving the call, lost serves it and then"
+    " closes the connection without an answer.",
 )
 @click.option(
     "--slow-readiness",

@@ -139,7 +139,11 @@ def run_apply(
         if saved is None and not confirm(plan):
             raise ApplyError("apply cancelled; nothing was applied")
         settings = request.settings
-        overrides: dict[str, object] = {"project": project.project}
+        overrides: dict[str, object] = {
+            "project": project.project,
+            # The run's per-kind timeouts over the target's.
+            "timeouts": {**{str(k): v for k, v in target.timeouts.items()}, **settings.timeouts},
+        }
         if settings.commit is None:
             overrides["commit"] = git_commit(project.root)
         if target.type is TargetType.SANDBOX:

@@ -75,6 +75,9 @@ class KindRules:
     """Document path of a list -> how diff paths name its items (served entities by name)."""
 
     # --- behaviour -------------------------------------------------------------------------
+    apply_timeout: ClassVar[float] = 20 * 60.0
+    """Seconds one change may take, waits included, unless the target or the run says
+    otherwise (at least what Terraform's Databricks provider allows for the same resource)."""
     delete_needs_prune: ClassVar[str | None] = None
     """Deleting takes what no apply can bring back (a model's versions): said here, and such
     deletes happen on prune targets only."""

@@ -145,6 +145,7 @@ class ServingEndpointRules(KindRules):
     spec = ServingEndpointSpec
     manifest_key = "serving_endpoints"
     noun = "serving endpoint"
+    apply_timeout = 45 * 60.0  # Terraform: 45 minutes for serving endpoints
     immutable: ClassVar[Mapping[str, str]] = {
         "description": "set at creation only",
         "route_optimized": "set at creation only",

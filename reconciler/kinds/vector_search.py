@@ -211,6 +211,7 @@ class VectorSearchEndpointRules(KindRules):
     spec = VectorSearchEndpointSpec
     manifest_key = "vector_search_endpoints"
     noun = "vector search endpoint"
+    apply_timeout = 75 * 60.0  # Terraform: 75 minutes to provision an endpoint
     immutable: ClassVar[Mapping[str, str]] = {"type": "fixed at creation"}
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"tags": sorted_tags}
 
@@ -257,6 +258,7 @@ class VectorIndexRules(KindRules):
     spec = VectorIndexSpec
     manifest_key = "vector_indexes"
     noun = "vector index"
+    apply_timeout = 75 * 60.0  # Terraform: 75 minutes for an index (initial sync)
     immutable: ClassVar[Mapping[str, str]] = {
         field: "indexes have no update call"
         for field in ("endpoint", "primary_key", "subtype", "delta_sync", "direct_access")

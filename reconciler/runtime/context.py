@@ -57,6 +57,8 @@ class ChangeContext:
     slots: threading.Semaphore
     progress: ProgressSink
     deadline: float
+    timeout: float = 0.0
+    """The change's own timeout in seconds (what ``deadline`` was computed from), for messages."""
     cancelled: threading.Event = field(default_factory=threading.Event)
     wait_depth: int = 0
 
@@ -120,10 +122,12 @@ def check_deadline(what: str) -> float:
         raise ApplyError("apply was stopped", address=ctx.change.address)
     left = ctx.remaining()
     if left <= 0:
+        kind = ctx.change.kind
         raise ApplyError(
-            f"timed out after {ctx.settings.change_timeout:.0f}s while {what}",
+            f"timed out after {ctx.timeout:.0f}s while {what}",
             address=ctx.change.address,
-            hint="raise --timeout, or re-run apply: it continues from what is live",
+            hint=f"raise the timeout of {kind} changes (--change-timeout {kind}=DURATION, or"
+            " timeouts: in the target), or re-run apply: it continues from what is live",
         )
     return left
 

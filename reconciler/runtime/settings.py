@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.model.live import OWNER_TAG
@@ -21,12 +22,18 @@ class ApplySettings:
     """
 
     parallelism: int = DEFAULT_PARALLELISM
-    timeout: float = 3600.0
-    """Whole-apply budget; changes still queued when it runs out are skipped."""
-    change_timeout: float = 1800.0
-    """One change, including its waits (serving config updates take minutes on Databricks)."""
-    retry_budget: float = 600.0
-    """Total time one API call may spend being retried (429, 5xx, busy endpoint)."""
+    timeout: float | None = None
+    """Whole-apply budget; changes still queued when it runs out are skipped. None: each
+    change is bounded by its own timeout only."""
+    change_timeout: float | None = None
+    """One change of any kind, waits included; None: the kind's timeout (``timeouts``, else
+    the kind's default: serving config updates and index builds take many minutes)."""
+    timeouts: Mapping[str, float] = field(default_factory=dict)
+    """Kind -> seconds one change of that kind may take (target settings and ``--change-timeout
+    KIND=...``), over the kind's default."""
+    retry_budget: float = 300.0
+    """Total time one API call may spend being retried (429, 5xx, dropped connections, a busy
+    endpoint)."""
     poll_initial: float = 0.2
     poll_max: float = 10.0
     poll_factor: float = 1.5
@@ -36,6 +43,13 @@ class ApplySettings:
     project: str = ""
     commit: str | None = None
     extra_tags: dict[str, str] = field(default_factory=dict)
+
+    def timeout_for(self, kind: str, default: float) -> float:
+        """Seconds one change of ``kind`` may take: set for the kind, else for every change,
+        else the kind's ``default``."""
+        if kind in self.timeouts:
+            return self.timeouts[kind]
+        return self.change_timeout if self.change_timeout is not None else default
 
     def provenance_tags(self) -> dict[str, str]:
         """Tags every applied endpoint carries: the owning project and the commit."""

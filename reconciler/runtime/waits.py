@@ -11,6 +11,8 @@ from reconciler.runtime import context, retry
 from reconciler.runtime.context import current_settings
 
 T = TypeVar("T")
+DEFAULT_WAIT = 20 * 60.0
+"""How long a wait outside any change (no deadline of its own) may take."""
 
 
 def poll_until(
@@ -30,7 +32,9 @@ def poll_until(
     """
     settings = current_settings()
     started = time.monotonic()
-    limit = timeout if timeout is not None else settings.change_timeout
+    # Within apply the change's deadline bounds the wait; a bare call gets the default.
+    own = float("inf") if context.current() is not None else DEFAULT_WAIT
+    limit = timeout if timeout is not None else own
     interval = settings.poll_initial
 
     def observe() -> tuple[T, bool]:
@@ -51,7 +55,8 @@ def poll_until(
                 raise ApplyError(
                     f"timed out after {elapsed:.0f}s {what} (last status: {status})",
                     address=address,
-                    hint="raise the timeout, or re-run apply: it continues from what is live",
+                    hint="raise the timeout of this kind (--change-timeout KIND=DURATION), or"
+                    " re-run apply: it continues from what is live",
                 )
             context.sleep(min(interval, left))
             interval = min(settings.poll_max, interval * settings.poll_factor)

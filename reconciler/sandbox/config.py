@@ -47,11 +47,21 @@ class Delays:
         )
 
 
+DROP = "drop"
+"""A fail rule's "status" that closes the connection before the request is served (nothing
+happens; the client sees the connection dropped)."""
+LOST = "lost"
+"""A fail rule's "status" that serves the request, then closes the connection without an
+answer (it happened; the client cannot know)."""
+
+
 @dataclass
 class FailRule:
-    """A named operation that fails: ``status`` for the next ``times`` calls (None: always)."""
+    """A named operation that fails: ``status`` for the next ``times`` calls (None: always).
+    ``status`` is an HTTP status, or ``drop`` / ``lost`` for a connection closed without an
+    answer before / after the request was served."""
 
-    status: int = 500
+    status: int | str = 500
     times: int | None = None
 
 
@@ -240,7 +250,8 @@ def _globs(value: str) -> list[str]:
 
 def _fail_rule(name: str, status: Any, times: Any) -> FailRule:
     where = f"fail_operations[{name!r}]"
-    _integer(f"{where}.status", status, low=400, high=599)
+    if status not in (DROP, LOST):
+        _integer(f"{where}.status", status, low=400, high=599)
     if times is not None:
         _integer(f"{where}.times", times, low=0)
     return FailRule(status, times)
@@ -257,10 +268,12 @@ def parse_fail_operations(value: object) -> dict[str, FailRule]:
             name, _, spec = item.partition("=")
             status, _, times = spec.partition("x")
             try:
-                code, count = int(status or 500), int(times) if times else None
+                count = int(times) if times else None
+                code: int | str = status if status in (DROP, LOST) else int(status or 500)
             except ValueError:
                 raise ValueError(
                     f"fail_operations: {item!r} is not OP, OP=STATUS or OP=STATUSxTIMES"
+                    " (STATUS: an HTTP status, drop or lost)"
                 ) from None
             rules[name] = _fail_rule(name, code, count)
         return rules
@@ -269,7 +282,7 @@ def parse_fail_operations(value: object) -> dict[str, FailRule]:
         for name, rule in value.items():
             if isinstance(rule, FailRule):
                 out[str(name)] = _fail_rule(str(name), rule.status, rule.times)
-            elif isinstance(rule, int) and not isinstance(rule, bool):
+            elif (isinstance(rule, int) and not isinstance(rule, bool)) or rule in (DROP, LOST):
                 out[str(name)] = _fail_rule(str(name), rule, None)
             elif isinstance(rule, Mapping):
                 unknown = sorted(set(rule) - {"status", "times"})

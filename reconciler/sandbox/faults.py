@@ -13,7 +13,7 @@ import threading
 import time
 
 from reconciler.sandbox.api import ApiError
-from reconciler.sandbox.config import Faults
+from reconciler.sandbox.config import DROP, LOST, Faults
 from reconciler.sandbox.ratelimit import RateLimiter
 
 
@@ -62,8 +62,11 @@ class FaultInjector:
                 headers={"Retry-After": str(wait)},
             )
 
-    def before(self, operation: str) -> None:
-        """Sleep the configured latency, then raise the fault this call gets, if any."""
+    def before(self, operation: str) -> bool:
+        """Sleep the configured latency, then raise the fault this call gets, if any.
+
+        True: serve the call, then drop the connection without an answer (``lost``).
+        """
         faults = self._faults
         if faults.latency_ms > 0:
             time.sleep(faults.latency_ms / 1000.0)
@@ -73,6 +76,11 @@ class FaultInjector:
                 if rule.times is not None:
                     rule.times -= 1
                 self.injected += 1
+                if rule.status == LOST:
+                    return True
+                if rule.status == DROP:
+                    raise DropConnection()
+                assert isinstance(rule.status, int)
                 raise _error(rule.status, f"Injected failure for operation {operation}.", faults)
             targeted = not faults.fault_operations or any(
                 fnmatch.fnmatchcase(operation, pattern) for pattern in faults.fault_operations
@@ -80,6 +88,11 @@ class FaultInjector:
             if targeted and faults.fault_rate > 0 and self._rng.random() < faults.fault_rate:
                 self.injected += 1
                 raise _error(faults.fault_status, "Injected fault.", faults)
+        return False
+
+
+class DropConnection(Exception):
+    """Close the client's connection without any answer (an injected ``drop``/``lost``)."""
 
 
 def _limiter(faults: Faults) -> RateLimiter | None:

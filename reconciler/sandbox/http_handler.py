@@ -43,6 +43,12 @@ class Reply:
     data: bytes
     content_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)
+    drop: bool = False
+    """No answer at all: the connection is closed (an injected dropped connection)."""
+
+    @classmethod
+    def dropped(cls) -> Reply:
+        return cls(0, b"", drop=True)
 
     @classmethod
     def json(cls, status: int, doc: Any, headers: Mapping[str, str] | None = None) -> Reply:
@@ -181,6 +187,9 @@ class Handler(BaseHTTPRequestHandler):
         self._answer(Reply.error(code, error_code, text, headers))
 
     def _answer(self, reply: Reply) -> None:
+        if reply.drop:
+            self.close_connection = True
+            return
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.data)))

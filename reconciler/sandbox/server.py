@@ -33,7 +33,7 @@ from reconciler.sandbox import (
 )
 from reconciler.sandbox.api import ApiError, RawReply, Request, Route, Router
 from reconciler.sandbox.config import SandboxConfig
-from reconciler.sandbox.faults import FaultInjector
+from reconciler.sandbox.faults import DropConnection, FaultInjector
 from reconciler.sandbox.http_handler import Handler, HttpServer, Reply
 from reconciler.sandbox.store import Doc, Store
 from reconciler.sandbox.wire import check_body
@@ -146,6 +146,8 @@ class SandboxServer:
         """The answer to one well-framed request; never raises."""
         try:
             result = self._serve(method, target, headers, body)
+        except DropConnection:
+            return Reply.dropped()
         except ApiError as error:
             return Reply.json(error.status, error.body(), error.headers)
         except Exception:  # a sandbox bug must still answer, never hang the client
@@ -175,9 +177,11 @@ class SandboxServer:
         if not route.control and not headers.get("authorization"):
             raise ApiError(401, "UNAUTHENTICATED", "Missing Authorization header.")
         check_body(route.operation, body)
-        if not route.control:
-            self.injector.before(route.operation)
-        return self.dispatch(route, params, method, path, url.query, body)
+        lost = False if route.control else self.injector.before(route.operation)
+        result = self.dispatch(route, params, method, path, url.query, body)
+        if lost:
+            raise DropConnection()
+        return result
 
     def dispatch(
         self,

@@ -49,7 +49,8 @@ def test_databricks_target_without_credentials_is_a_clear_error(
     project = load_project(_project(tmp_path / "p", "{type: databricks, profile: NOPE}"))
     with (
         pytest.raises(
-            WorkspaceError, match="cannot configure a Databricks client for profile NOPE"
+            WorkspaceError,
+            match=r"cannot configure a Databricks client for target .t. \(profile NOPE\)",
         ),
         open_workspace(project, "t"),
     ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import requests
 from databricks.sdk.errors import (
     BadRequest,
     InternalError,
@@ -101,3 +102,79 @@ def test_already_exists_is_not_busy() -> None:
     error = ResourceAlreadyExists("exists", error_code="RESOURCE_ALREADY_EXISTS")
     assert diagnose(error).verdict is Verdict.FATAL
     assert diagnose(BadRequest("bad request")).verdict is Verdict.FATAL
+
+
+def test_a_create_of_unknown_outcome_is_never_sent_twice_blindly() -> None:
+    lost = InternalError("no idea whether it happened")
+    retry.mark_unknown_outcome(lost)
+    calls: list[int] = []
+
+    def post() -> None:
+        calls.append(1)
+        raise lost
+
+    with pytest.raises(InternalError):
+        retry.call(post, what="test", budget=5)
+    assert calls == [1]
+
+
+@pytest.mark.parametrize(("happened", "sent"), [(True, 1), (False, 2)])
+def test_a_create_of_unknown_outcome_reads_before_it_is_sent_again(
+    happened: bool, sent: int
+) -> None:
+    errors: list[BaseException] = [InternalError("oops")]
+    calls: list[int] = []
+
+    def post() -> None:
+        calls.append(1)
+        if errors:
+            raise errors.pop()
+
+    retry.create(post, what="test", happened=lambda: happened)
+    assert len(calls) == sent
+
+
+def refused() -> requests.ConnectionError:
+    try:
+        requests.get("http://127.0.0.1:9/", timeout=2)
+    except requests.ConnectionError as error:
+        return error
+    raise AssertionError("something listens on port 9")
+
+
+def test_a_host_never_reached_fails_at_once_one_reached_is_retried() -> None:
+    error = refused()
+    assert diagnose(error).verdict is Verdict.UNREACHABLE
+    calls: list[int] = []
+
+    def fail_once() -> str:
+        calls.append(1)
+        if len(calls) % 2:
+            raise error
+        return "done"
+
+    endpoint = retry.Endpoint(where="target 't' (http://127.0.0.1:9)", budget=5)
+    with pytest.raises(retry.GaveUp, match=r"target 't' .*connection refused"):
+        retry.send(fail_once, method="GET", path="/x", endpoint=endpoint)
+    assert len(calls) == 1
+    calls.append(1)
+    endpoint.reached = True  # it answered before: a refused connection is a blip now
+    assert retry.send(fail_once, method="POST", path="/x", endpoint=endpoint) == "done"
+    assert len(calls) == 4
+
+
+def test_a_post_that_may_have_happened_is_left_to_its_caller() -> None:
+    endpoint = retry.Endpoint(where="w", budget=5, reached=True)
+    calls: list[int] = []
+
+    def post() -> None:
+        calls.append(1)
+        raise InternalError("maybe")
+
+    with pytest.raises(InternalError) as raised:
+        retry.send(post, method="POST", path="/x", endpoint=endpoint)
+    assert calls == [1] and retry.unknown_outcome(raised.value)
+    calls.clear()
+    with pytest.raises(InternalError, match="gave up after"):
+        retry.send(post, method="GET", path="/x", endpoint=retry.Endpoint("w", budget=0.5))
+    assert len(calls) > 1

@@ -261,10 +261,10 @@ def test_a_redirect_from_an_allowed_host_carries_no_token_to_another_host(
     tmp_path: Path, pat: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The SDK's requests session follows redirects; requests drops Authorization when the
-    host changes. Checked for the client plan reads with and the one apply writes with."""
+    host changes. Checked for the one client plan and apply use (reads and writes)."""
     from databricks.sdk.errors import DatabricksError
 
-    from reconciler.adapters.databricks.client import short_retry_client, target_client
+    from reconciler.adapters.databricks.client import target_client
     from reconciler.project import Target, TargetType
 
     with Listener(host="localhost") as elsewhere, Listener() as allowed:
@@ -273,7 +273,7 @@ def test_a_redirect_from_an_allowed_host_carries_no_token_to_another_host(
         run(project_with(tmp_path, {"host": allowed.url}), "plan", "-t", "ws")
 
         target = Target(type=TargetType.DATABRICKS, host=allowed.url)
-        writer = short_retry_client(target_client(target))
+        writer = target_client(target)
         with pytest.raises(DatabricksError):
             writer.api_client.do("POST", "/api/2.0/serving-endpoints", body={"name": "x"})
 

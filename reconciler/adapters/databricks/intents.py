@@ -81,7 +81,7 @@ def record_intent(client: WorkspaceClient, address: str, project: str) -> None:
         client.workspace.mkdirs(INTENT_DIR)
         client.workspace.import_(path, content=content, format=ImportFormat.AUTO, overwrite=True)
 
-    retry.call(write, what=f"recording the intent to create {address}")
+    retry.call(write, what=f"recording the intent to create {address}", idempotent=True)
 
 
 def clear_intent(client: WorkspaceClient, address: str, project: str) -> None:
@@ -91,7 +91,9 @@ def clear_intent(client: WorkspaceClient, address: str, project: str) -> None:
     path = intent_path(address, project)
     with contextlib.suppress(NotFound):
         retry.call(
-            lambda: client.workspace.delete(path), what=f"clearing the create intent of {address}"
+            lambda: client.workspace.delete(path),
+            what=f"clearing the create intent of {address}",
+            idempotent=True,
         )
 
 

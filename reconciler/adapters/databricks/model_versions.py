@@ -114,6 +114,7 @@ def set_version_tag(
     retry.call(
         lambda: client.api_client.do("POST", f"{MLFLOW_UC}/model-versions/set-tag", body=body),
         what=f"tagging {model} version {version}",
+        idempotent=True,  # setting a tag twice sets it once
     )
 
 

@@ -308,6 +308,14 @@ def list_models(client: WorkspaceClient) -> list[str]:
 # --- writes -----------------------------------------------------------------------------
 
 
+def _model_exists(client: WorkspaceClient, full_name: str) -> bool:
+    try:
+        retry.call(lambda: client.registered_models.get(full_name), what=f"reading {full_name}")
+    except NotFound:
+        return False
+    return True
+
+
 def _create_model(
     client: WorkspaceClient, doc: Mapping[str, Any], provenance: Mapping[str, str]
 ) -> bool:
@@ -321,9 +329,10 @@ def _create_model(
     if doc.get("comment"):
         body["description"] = doc["comment"]
     try:
-        retry.call(
+        retry.create(
             lambda: client.api_client.do("POST", MODEL_CREATE, body=body),
             what=f"creating registered model {doc['name']}",
+            happened=lambda: _model_exists(client, str(doc["name"])),
         )
     except ResourceConflict:
         return False

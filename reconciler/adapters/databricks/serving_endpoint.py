@@ -272,8 +272,10 @@ def _create(
         if key not in body and old.get(key) not in (None, {}, []):
             body[key] = old[key]
     try:
-        retry.call(
-            lambda: client.api_client.do("POST", API, body=body), what=f"creating endpoint {name}"
+        retry.create(
+            lambda: client.api_client.do("POST", API, body=body),
+            what=f"creating endpoint {name}",
+            happened=lambda: _created_by(client, name, settings.project),
         )
     except ResourceConflict as error:
         if "already exists" not in str(error).lower():
@@ -284,6 +286,16 @@ def _create(
     live = wait_not_updating(client, name, change.address)
     if doc.get("permissions") is not None:
         put_permissions(client, OBJECT_TYPE, str(live["id"]), doc["permissions"])
+
+
+def _created_by(client: WorkspaceClient, name: str, project: str) -> bool:
+    """Whether a create whose answer was lost made the endpoint: it exists and carries the
+    ownership marker the create call sent (without a project, existing is enough)."""
+    try:
+        live = read_endpoint(client, name)
+    except NotFound:
+        return False
+    return not project or owner_of(tag_map(live.get("tags"))) == project
 
 
 def _update(

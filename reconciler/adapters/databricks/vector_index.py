@@ -35,7 +35,7 @@ from reconciler.adapters.databricks.vector_search_endpoint import (
     put_vs_endpoint_tags,
     vs_endpoint_tags,
 )
-from reconciler.adapters.databricks.writing import KindAdapter, desired_of, get
+from reconciler.adapters.databricks.writing import KindAdapter, desired_of, exists, get
 from reconciler.kinds.diffing import raw_tags
 from reconciler.kinds.vector_search import DEFAULT_SUBTYPE, fold_schema
 from reconciler.model.changes import Action, Change
@@ -292,7 +292,7 @@ def _create_while_pending_deletion(create: Callable[[], object], change: Change)
                 raise
             spent = time.monotonic() - started
             what = f"waiting for index {change.name} to finish its deletion"
-            if min(settings.change_timeout - spent, context.check_deadline(what)) <= delay:
+            if context.check_deadline(what) <= delay:
                 raise ApplyError(
                     f"index {change.name} was still pending deletion after {spent:.0f}s",
                     address=change.address,
@@ -307,9 +307,10 @@ def _create_index(client: WorkspaceClient, change: Change, doc: Mapping[str, Any
     body = index_body(doc)
 
     def create() -> None:
-        retry.call(
+        retry.create(
             lambda: client.api_client.do("POST", INDEXES, body=body),
             what=f"creating index {change.name}",
+            happened=lambda: exists(client, f"{INDEXES}/{change.name}", f"reading {change.name}"),
         )
 
     try:

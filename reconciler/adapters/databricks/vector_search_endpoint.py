@@ -235,9 +235,10 @@ def _create_endpoint(
     body = create_body(name, doc)
     record_intent(client, change.address, settings.project)
     try:
-        retry.call(
+        retry.create(
             lambda: client.api_client.do("POST", ENDPOINTS, body=body),
             what=f"creating vector search endpoint {name}",
+            happened=lambda: exists(client, f"{ENDPOINTS}/{name}", f"reading {name}"),
         )
     except ResourceConflict as error:
         if "already exists" not in str(error).lower():

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from databricks.sdk import WorkspaceClient
 
-from reconciler.adapters.databricks.client import session_of, short_retry_client
+from reconciler.adapters.databricks.client import session_of
 from reconciler.adapters.databricks.concurrency import AdaptiveLimiter, CallMeter, Pool
 from reconciler.adapters.databricks.kinds import adapter_for, normalize, readers, unmodelled
 from reconciler.adapters.databricks.reading import ROUNDS, ReadRun
@@ -64,10 +64,6 @@ class DatabricksWorkspace(Workspace):
 
     def apply_change(self, change: Change, live: LiveAsset | None) -> None:
         apply_change(self.client, change, live)
-
-    def prepare_writes(self) -> None:
-        """Writes go through our retry policy: the SDK's own loop gives up quickly."""
-        self.client = short_retry_client(self.client)
 
     def list_names(self, kind: KindName) -> list[str]:
         lister = adapter_for(kind).list_names

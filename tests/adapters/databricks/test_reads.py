@@ -166,7 +166,7 @@ def test_a_workspace_that_keeps_refusing_is_a_clear_error(
     )
     client = sandbox_client(server.url, ClientSettings(retry_timeout_seconds=1))
     ws = DatabricksWorkspace(client)
-    with pytest.raises(WorkspaceError, match=r"vector index main\.s\.idx.*gave up retrying"):
+    with pytest.raises(WorkspaceError, match=r"vector index main\.s\.idx.*gave up after"):
         ws.read(ReadRequest(assets=[(IDX, "main.s.idx")]))
 
 
