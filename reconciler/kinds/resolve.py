@@ -8,7 +8,7 @@ version that does not exist or is not READY stops the plan at the manifest line 
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Mapping, Set
 
 from reconciler.kinds.registered_model import ModelAliasSpec, alias_address
 from reconciler.model.errors import PlanError
@@ -25,6 +25,7 @@ class Resolver:
         self.desired = desired
         self.live = live
         self.declared: Set[str] = frozenset(desired.resources)
+        self.caller: Mapping[str, str] | None = live.caller
 
     def _declared_alias(self, model: str, alias: str) -> int | None:
         found = self.desired.resources.get(alias_address(model, alias))
@@ -80,6 +81,7 @@ class Collector:
     def __init__(self, desired: DesiredState, live: LiveState) -> None:
         self.inner = Resolver(desired, live)
         self.declared: Set[str] = self.inner.declared
+        self.caller: Mapping[str, str] | None = live.caller
         self.aliases: set[str] = set()
         self.versions: set[tuple[str, int]] = set()
 

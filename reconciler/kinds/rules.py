@@ -29,6 +29,9 @@ class DesiredContext(Protocol):
 
     declared: Set[str]
     """Addresses the manifests declare."""
+    caller: Mapping[str, str] | None
+    """The identity planning (and applying) as a permissions principal (``{"user": ...}``),
+    when a kind asked for it (``ExtraRead.CALLER``); None before the live state is read."""
 
     def alias_version(self, resource: Resource, path: str, model: str, alias: str) -> int:
         """The version ``model@alias`` will point to after this plan; PlanError if none."""
@@ -150,6 +153,13 @@ class KindRules:
     def is_external(self, resource: Resource) -> bool:
         """Declared only to be referenced; managed elsewhere, never changed by this project."""
         return False
+
+    def caution(
+        self, doc: Mapping[str, Any], diffs: Sequence[FieldDiff], ctx: DesiredContext
+    ) -> str | None:
+        """What a reviewer must not miss about applying ``doc`` (shown with the change, like a
+        replace's reason); ``diffs`` are the change's (a create's: every field)."""
+        return None
 
     def creation_diffs(self, doc: Mapping[str, Any]) -> list[FieldDiff]:
         """What a create sets, one line per top-level field."""

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from reconciler.kinds.access import keep_deployer, lowered
 from reconciler.kinds.ai_gateway import GATEWAY_DEFAULTS, AiGatewaySpec, kept_gateway_fields
 from reconciler.kinds.base import ENDPOINT_NAME, UC_NAME
 from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, sorted_tags
@@ -163,8 +164,19 @@ class ServingEndpointRules(KindRules):
     keyed_lists: ClassVar[Mapping[str, KeyOf]] = {"served_entities": lambda e: str(e["name"])}
 
     def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
-        """Permissions live behind the endpoint id: read them only when the manifest sets them."""
-        return frozenset({ExtraRead.PERMISSIONS}) if "permissions" in doc else frozenset()
+        """Permissions live behind the endpoint id: read them only when the manifest sets them,
+        and then who runs the plan (its own CAN_MANAGE is kept)."""
+        if "permissions" not in doc:
+            return frozenset()
+        return frozenset({ExtraRead.PERMISSIONS, ExtraRead.CALLER})
+
+    def caution(
+        self, doc: Mapping[str, Any], diffs: Sequence[FieldDiff], ctx: DesiredContext
+    ) -> str | None:
+        """Loud when the permissions being written lower the deploying identity's own access."""
+        if "permissions" not in doc or not any(under(d.path, ("permissions",)) for d in diffs):
+            return None
+        return lowered(doc["permissions"], ctx.caller)
 
     def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
         spec = resource.spec
@@ -185,6 +197,8 @@ class ServingEndpointRules(KindRules):
             ed["entity"], ed["version"] = model, version
             entities.append(ed)
         doc["served_entities"] = entities
+        if "permissions" in doc:
+            doc["permissions"] = keep_deployer(doc["permissions"], ctx.caller)
         if spec.traffic is None:
             doc["traffic"] = {entities[0]["name"]: 100}
         else:

@@ -77,6 +77,8 @@ class ExtraRead(StrEnum):
 
     PERMISSIONS = "permissions"
     APPROVAL = "approval"
+    CALLER = "caller"
+    """Who runs the plan (one call, whoever asks): permissions keep its own access."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class ReadRequest:
     holds_of: Sequence[tuple[KindName, str]] = ()
     """Assets the plan may delete or replace: read them, and what they hold where that costs
     calls (the indexes on a Vector Search endpoint; other holds come with every read)."""
+    caller: bool = False
+    """Read the identity running the plan (``LiveState.caller``)."""
 
 
 @dataclass
@@ -103,6 +107,10 @@ class LiveState:
     assets: dict[str, LiveAsset] = field(default_factory=dict)
     """By address; an address that was asked for and is absent does not exist."""
     versions: dict[tuple[str, int], VersionInfo] = field(default_factory=dict)
+    caller: dict[str, str] | None = None
+    """The identity reading (and applying), as a permissions entry names a principal:
+    ``{"user": "a@b.com"}`` or ``{"service_principal": "<application id>"}``; read when the
+    request asks for it."""
     api_calls: int = 0
     seconds: float = 0.0
 

@@ -95,14 +95,15 @@ def _plan_resource(
                     location=desired.location_of(resource.address),
                     hint="declare it, or fix the name",
                 )
-        diffs = tuple(masked(d) for d in rules.creation_diffs(doc))
+        created = rules.creation_diffs(doc)
         change = Change(
             address=resource.address,
             kind=resource.kind,
             name=resource.name,
             action=Action.CREATE,
-            diffs=diffs,
+            diffs=tuple(masked(d) for d in created),
             depends_on=tuple(deps),
+            reason=rules.caution(doc, created, resolver),
             desired=doc,
         )
         return change, deps, refs, doc
@@ -139,6 +140,9 @@ def _plan_resource(
             if immutable
             else rules.rebuild_reason(resource.name, doc, str(asset.rebuild))
         )
+    caution = rules.caution(doc, found, resolver)
+    if caution:
+        reason = f"{reason}; {caution}" if reason else caution
     change = Change(
         address=resource.address,
         kind=resource.kind,

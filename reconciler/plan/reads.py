@@ -52,6 +52,7 @@ def read_request(
         owned_kinds=sorted(capabilities) if target.prune else (),
         permissions_for=sorted(extra[ExtraRead.PERMISSIONS]),
         approvals_for=sorted(extra[ExtraRead.APPROVAL]),
+        caller=bool(extra[ExtraRead.CALLER]),
     )
     return request, collector
 

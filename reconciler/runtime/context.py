@@ -132,6 +132,12 @@ def check_deadline(what: str) -> float:
     return left
 
 
+def time_left() -> float:
+    """Seconds left for the current change (infinite outside one); never raises."""
+    ctx = current()
+    return float("inf") if ctx is None else ctx.remaining()
+
+
 def sleep(seconds: float) -> None:
     """Sleep, waking early when apply is stopped."""
     ctx = current()

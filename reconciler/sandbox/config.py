@@ -241,6 +241,10 @@ class SandboxConfig:
             cfg.empty_pages = v.lower() in ("1", "true", "yes")
         if (v := get("WORKSPACE_BUDGET_POLICY")) is not None:
             cfg.workspace_budget_policy_id = v or None
+        if (v := get("WORKSPACE_TELEMETRY_PROFILE")) is not None:
+            cfg.workspace_telemetry_profile_id = v or None
+        if (v := get("NOT_ADMIN")) is not None:
+            cfg.caller_is_admin = v.strip().lower() not in ("1", "true", "yes")
         return cfg
 
 

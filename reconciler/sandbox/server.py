@@ -24,6 +24,7 @@ from reconciler.sandbox import (
     invocations,
     mlflow_routes,
     permissions,
+    scim,
     serving,
     uc_tags,
     unity_catalog,
@@ -53,6 +54,7 @@ ROUTE_MODULES = (
     vector_search,
     vector_indexes,
     workspace_files,
+    scim,
 )
 """Every route module; those serving an asset kind's API say which in ``SERVES``."""
 ROUTER = Router([route for module in ROUTE_MODULES for route in module.router.routes])

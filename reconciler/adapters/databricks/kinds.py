@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.adapters.databricks import (
+    identity,
     model_versions,
     quota,
     registered_model,
@@ -30,6 +31,7 @@ reader reads its kind too (quotas are read with their endpoints)."""
 ADAPTERS: dict[KindName, KindAdapter] = {a.kind: a for m in KIND_MODULES for a in m.ADAPTERS}
 READERS: tuple[type[KindReader], ...] = (
     model_versions.VersionReader,
+    identity.CallerReader,
     *(m.READER for m in KIND_MODULES if hasattr(m, "READER")),
 )
 

@@ -45,7 +45,7 @@ from reconciler.model.resources import KindName
 from reconciler.runtime import context, retry
 from reconciler.runtime.context import current_settings
 from reconciler.runtime.settings import ApplySettings
-from reconciler.runtime.waits import poll_until
+from reconciler.runtime.waits import DEFAULT_WAIT, poll_until
 
 log = logging.getLogger(__name__)
 PENDING_DELETION = "currently pending deletion"
@@ -292,11 +292,15 @@ def _create_while_pending_deletion(create: Callable[[], object], change: Change)
                 raise
             spent = time.monotonic() - started
             what = f"waiting for index {change.name} to finish its deletion"
-            if context.check_deadline(what) <= delay:
+            left = context.time_left() if context.current() else DEFAULT_WAIT - spent
+            if left <= delay:
                 raise ApplyError(
-                    f"index {change.name} was still pending deletion after {spent:.0f}s",
+                    f"index {change.name} was still pending deletion after {spent:.0f}s,"
+                    " when the change's timeout ran out",
                     address=change.address,
-                    hint="re-run apply once the workspace has finished deleting it",
+                    hint="raise the timeout of index changes (--change-timeout"
+                    " vector_index=DURATION, or timeouts: in the target), or re-run apply once"
+                    " the workspace has finished deleting it",
                 ) from error
             with context.waiting(what):
                 context.sleep(delay)
