@@ -88,7 +88,7 @@ def import_assets(
             if problem is not None:
                 result.skipped.append((asset.address, problem))
                 continue
-            # Secret references are never written out; validate refuses the "(secret)"
+            # Secret references are never written out; validate refuses the "(secret ...)"
             # placeholder until someone puts the reference back.
             entries.append(mask_secrets(entry))
             result.unwritten.extend((asset.address, path) for path in asset.unmodelled)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from reconciler.kinds.diffing import creation_diffs, diff_managed
 from reconciler.kinds.keep_live import KeyOf, keep_live
+from reconciler.kinds.write_only import matches, without_unreturned
 from reconciler.model.changes import Action, FieldDiff
 from reconciler.model.errors import Location
 from reconciler.model.live import ExtraRead, LiveAsset
@@ -70,7 +71,8 @@ class KindRules:
     absent live value compares as this, and import leaves a value equal to it out. ``*``
     stands for every item of a list (``served_entities.*.workload_type``)."""
     write_only: ClassVar[frozenset[str]] = frozenset()
-    """Dotted path prefixes the API accepts but never returns: never compared."""
+    """Dotted paths the API accepts but never (or not always) returns: compared only where the
+    live object has them (``reconciler.kinds.write_only``: ``*`` and ``**`` parts, globs)."""
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
     """Dotted path -> the canonical form a value takes on both sides before comparing (order
     that carries no meaning, spellings the server rewrites)."""
@@ -114,8 +116,11 @@ class KindRules:
         return diff_managed(desired, live, defaults=self.server_defaults)
 
     def field_diffs(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
-        """``diff`` without the write-only fields: what the planner compares."""
-        return [d for d in self.diff(desired, live) if not under(d.path, self.write_only)]
+        """``diff`` without the write-only fields the live object lacks: what the planner
+        compares."""
+        desired = without_unreturned(desired, live, self.write_only)
+        diffs = self.diff(desired, live)
+        return [d for d in diffs if d.before is not None or not matches(d.path, self.write_only)]
 
     def keep_live(
         self, write: Mapping[str, Any], live: Mapping[str, Any], ignored: Sequence[FieldDiff]

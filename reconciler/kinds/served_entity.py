@@ -5,17 +5,18 @@ The whole list is replaced by every config update, so entities compare in full, 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from reconciler.kinds.base import check_alias_name
 from reconciler.kinds.diffing import as_int
 from reconciler.kinds.rules import ordered, without_defaults
 from reconciler.model.changes import FieldDiff
-from reconciler.model.secrets import SECRET_MASK
+from reconciler.model.secrets import has_placeholder
 from reconciler.model.spec import FieldError, Spec
 
 
@@ -31,6 +32,32 @@ class WorkloadType(StrEnum):
     MULTIGPU_MEDIUM = "MULTIGPU_MEDIUM"
 
 
+class WorkloadSize(StrEnum):
+    """Provisioned concurrency of a served entity: Small 4, Medium 8-16, Large 16-64. Other
+    sizes are min/max_provisioned_concurrency (the API's own alternative to a size)."""
+
+    SMALL = "Small"
+    MEDIUM = "Medium"
+    LARGE = "Large"
+
+
+def check_workload_size(value: Any) -> Any:
+    """``Small``, ``Medium`` or ``Large`` exactly, as the API spells them; anything else is an
+    error that suggests the closest one (``small`` -> ``Small``, ``Tiny`` -> ``Small``)."""
+    if value is None or value in WorkloadSize.__members__.values():
+        return value
+    sizes = [s.value for s in WorkloadSize]
+    text = str(value)
+    close = [s for s in sizes if s.lower() == text.strip().lower()] or difflib.get_close_matches(
+        text.capitalize(), sizes, n=1, cutoff=0.4
+    )
+    guess = f"; did you mean {close[0]!r}?" if close else ""
+    raise FieldError(
+        f"workload_size {value!r} is not one of {', '.join(sizes)}{guess} (for another size,"
+        " set min_provisioned_concurrency and max_provisioned_concurrency instead)"
+    )
+
+
 class ServedEntitySpec(Spec):
     """``entity`` is ``cat.sch.model@alias``, or ``cat.sch.model`` + ``version``."""
 
@@ -40,8 +67,8 @@ class ServedEntitySpec(Spec):
     """catalog.schema.model@alias (resolved at plan time), or catalog.schema.model + version."""
     version: int | None = Field(default=None, ge=1)
     """Model version, only when entity names no alias."""
-    workload_size: str | None = None
-    """Small, Medium, Large (or a custom size); not with min/max provisioned concurrency."""
+    workload_size: WorkloadSize | None = None
+    """Small, Medium or Large; other sizes are min/max_provisioned_concurrency (not both)."""
     workload_type: WorkloadType | None = None
     """Compute type (default CPU)."""
     scale_to_zero: bool | None = None
@@ -53,13 +80,16 @@ class ServedEntitySpec(Spec):
     environment_vars: dict[str, str] | None = None
     """Environment variables; values may be {{secrets/scope/key}} references."""
 
+    _size = field_validator("workload_size", mode="before")(check_workload_size)
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         for var, value in (self.environment_vars or {}).items():
-            if SECRET_MASK in value:  # as import writes it
+            if has_placeholder(value):  # as import writes it
                 raise FieldError(
                     f"served entity {self.name!r}: environment variable {var} holds the"
-                    " '(secret)' placeholder written by import; put the secret reference back",
+                    " '(secret ...)' placeholder written by import; put the secret reference"
+                    " back",
                     at=("environment_vars", var),
                 )
         model, at, alias = self.entity.partition("@")
@@ -164,8 +194,9 @@ def diff_entities(
             continue
         w, h = _set_fields(want[name]), have[name]
         for key in sorted(set(w) - {"name"}, key=_entity_key_order):
-            if w[key] != h.get(key, ENTITY_DEFAULTS.get(key)):
-                diffs.append(FieldDiff(path=f"{path}.{key}", before=h.get(key), after=w[key]))
+            have_value = h.get(key, ENTITY_DEFAULTS.get(key))  # a folded default reads as itself
+            if w[key] != have_value:
+                diffs.append(FieldDiff(path=f"{path}.{key}", before=have_value, after=w[key]))
     return diffs
 
 

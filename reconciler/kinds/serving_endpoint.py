@@ -148,10 +148,18 @@ class ServingEndpointRules(KindRules):
     noun = "serving endpoint"
     apply_timeout = 45 * 60.0  # Terraform: 45 minutes for serving endpoints
     immutable: ClassVar[Mapping[str, str]] = {
-        "description": "set at creation only",
-        "route_optimized": "set at creation only",
-        "budget_policy_id": "set at creation only",
+        field: "the API has no update for it; only a create sets it"
+        for field in ("description", "route_optimized", "budget_policy_id")
     }
+    write_only: ClassVar[frozenset[str]] = frozenset(
+        {
+            # GET carries effective_budget_policy_id (maybe the workspace's), never this.
+            "budget_policy_id",
+            "served_entities.*.burst_scaling_enabled",
+            "served_entities.*.external_model.**.*_plaintext",
+            "telemetry_config.table_names",
+        }
+    )
     server_defaults: ClassVar[Mapping[str, Any]] = {
         "route_optimized": False,
         **{f"served_entities.*.{k}": v for k, v in ENTITY_DEFAULTS.items()},
@@ -216,10 +224,11 @@ class ServingEndpointRules(KindRules):
         ):
             before = bool(live.get("route_optimized"))
             diffs.append(field_diff("route_optimized", before, desired["route_optimized"]))
-        # GET never returns budget_policy_id (only effective_budget_policy_id): compare it
-        # only where the live side carries it, never plan a replace from its absence.
-        budget = live.get("budget_policy_id")
-        if budget and desired.get("budget_policy_id", budget) != budget:
+        # Write-only (GET never returns it): compared only when the live side has it.
+        if "budget_policy_id" in desired and desired["budget_policy_id"] != live.get(
+            "budget_policy_id"
+        ):
+            budget = live.get("budget_policy_id")
             diffs.append(field_diff("budget_policy_id", budget, desired["budget_policy_id"]))
         diffs.extend(diff_entities(desired["served_entities"], live.get("served_entities") or []))
         want_traffic, have_traffic = desired.get("traffic") or {}, live.get("traffic") or {}
@@ -316,7 +325,8 @@ class ServingEndpointRules(KindRules):
     def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
         fields = ", ".join(sorted({d.path for d in immutable}))
         return (
-            f"{fields} cannot change in place: endpoint {name} is deleted and recreated; it serves"
+            f"{fields} cannot change in place (the API has no update for it; only a create sets"
+            f" it): endpoint {name} is deleted and recreated; it serves"
             " no traffic until the new endpoint is READY, and its id (permissions, inference"
             " table history) changes"
         )

@@ -137,8 +137,9 @@ class DirectAccessSpec(Spec):
     @field_validator("schema_")
     @classmethod
     def _types(cls, value: dict[str, str]) -> dict[str, str]:
+        allowed = {fold_type(t) for t in DIRECT_ACCESS_TYPES}
         for column, type_ in value.items():
-            if type_.strip().lower() not in DIRECT_ACCESS_TYPES:
+            if fold_type(type_) not in allowed:  # Spark's spellings too (bigint for long)
                 raise FieldError(
                     f"column {column!r} has type {type_!r}; use one of"
                     f" {', '.join(sorted(DIRECT_ACCESS_TYPES))}",
@@ -187,6 +188,7 @@ DEFAULT_SUBTYPE = "HYBRID"
 DELTA_LOSS = "the rebuilt index re-syncs and re-embeds its whole source table"
 DIRECT_LOSS = "every row upserted into it is lost"
 _SPARK_TYPES = {"integer": "int", "long": "bigint", "short": "smallint", "byte": "tinyint"}
+_MANIFEST_TYPES = {spark: ours for ours, spark in _SPARK_TYPES.items()}
 
 
 def fold_type(name: str) -> str:
@@ -195,6 +197,14 @@ def fold_type(name: str) -> str:
     if folded.startswith("array<") and folded.endswith(">"):
         return f"array<{fold_type(folded[len('array<') : -1])}>"
     return _SPARK_TYPES.get(folded, folded)
+
+
+def manifest_type(name: str) -> str:
+    """A column type as manifests spell it (``long``), from any spelling (``bigint``)."""
+    folded = fold_type(name)
+    if folded.startswith("array<") and folded.endswith(">"):
+        return f"array<{manifest_type(folded[len('array<') : -1])}>"
+    return _MANIFEST_TYPES.get(folded, folded)
 
 
 def fold_schema(schema: Mapping[str, Any] | str | None) -> dict[str, str]:
@@ -213,6 +223,9 @@ class VectorSearchEndpointRules(KindRules):
     noun = "vector search endpoint"
     apply_timeout = 75 * 60.0  # Terraform: 75 minutes to provision an endpoint
     immutable: ClassVar[Mapping[str, str]] = {"type": "fixed at creation"}
+    write_only: ClassVar[frozenset[str]] = frozenset({"budget_policy_id"})
+    """GET carries ``effective_budget_policy_id`` (maybe the workspace's), never the one set:
+    compared only if a GET ever returns it, and then changed in place (PATCH budget-policy)."""
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"tags": sorted_tags}
 
     def is_external(self, resource: Resource) -> bool:
@@ -228,10 +241,12 @@ class VectorSearchEndpointRules(KindRules):
         diffs = []
         if "type" in desired and desired["type"] != live.get("type"):
             diffs.append(field_diff("type", live.get("type"), desired["type"]))
-        # GET returns only the effective policy, so a live side without one says nothing.
-        budget = live.get("budget_policy_id")
-        if budget and desired.get("budget_policy_id", budget) != budget:
-            diffs.append(field_diff("budget_policy_id", budget, desired["budget_policy_id"]))
+        # Write-only (GET returns only the effective policy): compared when the live side has it.
+        if "budget_policy_id" in desired and desired["budget_policy_id"] != live.get(
+            "budget_policy_id"
+        ):
+            before = live.get("budget_policy_id")
+            diffs.append(field_diff("budget_policy_id", before, desired["budget_policy_id"]))
         if "tags" in desired:
             diffs.extend(diff_tags(desired["tags"], live.get("tags") or {}, "tags"))
         return diffs
@@ -326,8 +341,15 @@ class VectorIndexRules(KindRules):
             )
 
     def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
+        """Column types in the manifests' spelling: the server answers Spark's (``bigint``)."""
         keys = ("name", "endpoint", "primary_key", "subtype", "delta_sync", "direct_access")
-        return ordered(without_defaults(asset.doc, self.server_defaults), keys)
+        doc = dict(asset.doc)
+        if isinstance(doc.get("direct_access"), Mapping):
+            direct = dict(doc["direct_access"])
+            schema = direct.get("schema") or {}
+            direct["schema"] = {col: manifest_type(str(t)) for col, t in schema.items()}
+            doc["direct_access"] = direct
+        return ordered(without_defaults(doc, self.server_defaults), keys)
 
 
 RULES = (VectorSearchEndpointRules(), VectorIndexRules())

@@ -307,6 +307,18 @@ CASES = [
         "workload_size cannot be combined with min/max_provisioned_concurrency",
     ),
     Case(
+        "workload-size-lower-case",
+        m(endpoint("      - name: a\n        entity: c.s.m@x\n        workload_size: small\n")),
+        f"{M}:6:24",
+        "workload_size 'small' is not one of Small, Medium, Large; did you mean 'Small'?",
+    ),
+    Case(
+        "workload-size-unknown",
+        m(endpoint("      - name: a\n        entity: c.s.m@x\n        workload_size: Tiny\n")),
+        f"{M}:6:24",
+        "set min_provisioned_concurrency and max_provisioned_concurrency instead",
+    ),
+    Case(
         "min-greater-than-max",
         m(
             endpoint(

@@ -28,6 +28,7 @@ from fixtures.project import copy_example_project
 
 from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
 from reconciler.cli import cli
+from reconciler.model.secrets import PLACEHOLDER
 from reconciler.sandbox import SandboxServer, register_versions_up_to
 
 TOKEN = "dapi-LEAK-CANARY-123"
@@ -125,7 +126,7 @@ def test_validate_plan_and_plan_files_never_show_the_secret_or_token(
         for fmt in ("text", "json", "markdown"):
             result = _invoke(ws, leaks, *flags, "plan", "-t", "ws", "--format", fmt)
             assert result.exit_code == 0, result.output
-            assert "(secret)" in result.stdout  # the env var is shown, masked
+            assert PLACEHOLDER.search(result.stdout)  # the env var is shown, masked
     plan_file = tmp_path / "out" / "plan.json"
     assert _invoke(ws, leaks, "-v", "plan", "-t", "ws", "-o", str(plan_file)).exit_code == 0
     saved = plan_file.read_text()
@@ -195,7 +196,7 @@ def test_apply_drift_and_import_never_show_the_secret_or_token(
     assert written, [s for s in leaks.seen if "import" in s[0]]
     for path in written:
         leaks.add(str(path), path.read_text())
-    assert any("(secret)" in p.read_text() for p in written)
+    assert any(PLACEHOLDER.search(p.read_text()) for p in written)
     # The placeholder can never be applied by mistake: validation asks for the reference.
     refused = _invoke(other, leaks, "validate")
     assert refused.exit_code == 1 and "placeholder written by import" in refused.stderr

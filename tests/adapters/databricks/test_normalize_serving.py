@@ -22,6 +22,7 @@ from plan.helpers import (
 from reconciler.adapters.databricks.kinds import normalize
 from reconciler.model.changes import Action
 from reconciler.model.resources import KindName
+from reconciler.model.secrets import mask_reference
 
 SE = KindName.SERVING_ENDPOINT
 
@@ -200,7 +201,7 @@ def test_secret_environment_values_are_masked_in_diffs(tmp_path: Path) -> None:
     (change,) = plan.changes
     (diff,) = change.diffs
     assert diff.path == "served_entities.champion.environment_vars"
-    assert diff.after == {"KEY": "(secret)"}
+    assert diff.after == {"KEY": mask_reference("{{secrets/scope/key}}")}
     assert change.desired is not None
     env = change.desired["served_entities"][0]["environment_vars"]
     assert env == {"KEY": "{{secrets/scope/key}}"}
