@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from reconciler.kinds.diffing import creation_diffs, diff_managed
 from reconciler.kinds.keep_live import KeyOf, keep_live
-from reconciler.kinds.write_only import matches, without_unreturned
+from reconciler.kinds.write_only import matches, without_write_only
 from reconciler.model.changes import Action, FieldDiff
 from reconciler.model.errors import Location
 from reconciler.model.live import ExtraRead, LiveAsset
@@ -71,8 +71,8 @@ class KindRules:
     absent live value compares as this, and import leaves a value equal to it out. ``*``
     stands for every item of a list (``served_entities.*.workload_type``)."""
     write_only: ClassVar[frozenset[str]] = frozenset()
-    """Dotted paths the API accepts but never (or not always) returns: compared only where the
-    live object has them (``reconciler.kinds.write_only``: ``*`` and ``**`` parts, globs)."""
+    """Dotted paths the API accepts but never returns: sent, never compared, wherever they sit
+    (``reconciler.kinds.write_only``: ``*`` and ``**`` parts, globs)."""
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
     """Dotted path -> the canonical form a value takes on both sides before comparing (order
     that carries no meaning, spellings the server rewrites)."""
@@ -116,11 +116,13 @@ class KindRules:
         return diff_managed(desired, live, defaults=self.server_defaults)
 
     def field_diffs(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
-        """``diff`` without the write-only fields the live object lacks: what the planner
-        compares."""
-        desired = without_unreturned(desired, live, self.write_only)
+        """``diff`` without the write-only fields (taken out of both sides, wherever they sit):
+        what the planner compares."""
+        if self.write_only:
+            desired = without_write_only(desired, self.write_only)
+            live = without_write_only(live, self.write_only)
         diffs = self.diff(desired, live)
-        return [d for d in diffs if d.before is not None or not matches(d.path, self.write_only)]
+        return [d for d in diffs if not matches(d.path, self.write_only)]
 
     def keep_live(
         self, write: Mapping[str, Any], live: Mapping[str, Any], ignored: Sequence[FieldDiff]

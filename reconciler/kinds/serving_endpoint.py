@@ -149,11 +149,12 @@ class ServingEndpointRules(KindRules):
     apply_timeout = 45 * 60.0  # Terraform: 45 minutes for serving endpoints
     immutable: ClassVar[Mapping[str, str]] = {
         field: "the API has no update for it; only a create sets it"
-        for field in ("description", "route_optimized", "budget_policy_id")
+        for field in ("description", "route_optimized")
     }
     write_only: ClassVar[frozenset[str]] = frozenset(
         {
-            # GET carries effective_budget_policy_id (maybe the workspace's), never this.
+            # GET carries effective_budget_policy_id (maybe the workspace's), never this:
+            # sent by a create only, never an update or replace from the live side.
             "budget_policy_id",
             "served_entities.*.burst_scaling_enabled",
             "served_entities.*.external_model.**.*_plaintext",
@@ -224,12 +225,6 @@ class ServingEndpointRules(KindRules):
         ):
             before = bool(live.get("route_optimized"))
             diffs.append(field_diff("route_optimized", before, desired["route_optimized"]))
-        # Write-only (GET never returns it): compared only when the live side has it.
-        if "budget_policy_id" in desired and desired["budget_policy_id"] != live.get(
-            "budget_policy_id"
-        ):
-            budget = live.get("budget_policy_id")
-            diffs.append(field_diff("budget_policy_id", budget, desired["budget_policy_id"]))
         diffs.extend(diff_entities(desired["served_entities"], live.get("served_entities") or []))
         want_traffic, have_traffic = desired.get("traffic") or {}, live.get("traffic") or {}
         for route in sorted(set(want_traffic) | set(have_traffic)):

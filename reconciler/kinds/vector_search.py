@@ -225,7 +225,8 @@ class VectorSearchEndpointRules(KindRules):
     immutable: ClassVar[Mapping[str, str]] = {"type": "fixed at creation"}
     write_only: ClassVar[frozenset[str]] = frozenset({"budget_policy_id"})
     """GET carries ``effective_budget_policy_id`` (maybe the workspace's), never the one set:
-    compared only if a GET ever returns it, and then changed in place (PATCH budget-policy)."""
+    no read says whether a changed manifest value differs from live, so it is never an update
+    (the workspace's PATCH .../budget-policy exists, but a plan cannot know when to call it)."""
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"tags": sorted_tags}
 
     def is_external(self, resource: Resource) -> bool:
@@ -241,12 +242,6 @@ class VectorSearchEndpointRules(KindRules):
         diffs = []
         if "type" in desired and desired["type"] != live.get("type"):
             diffs.append(field_diff("type", live.get("type"), desired["type"]))
-        # Write-only (GET returns only the effective policy): compared when the live side has it.
-        if "budget_policy_id" in desired and desired["budget_policy_id"] != live.get(
-            "budget_policy_id"
-        ):
-            before = live.get("budget_policy_id")
-            diffs.append(field_diff("budget_policy_id", before, desired["budget_policy_id"]))
         if "tags" in desired:
             diffs.extend(diff_tags(desired["tags"], live.get("tags") or {}, "tags"))
         return diffs

@@ -1,16 +1,17 @@
-"""Fields the API accepts but never returns (``write_only`` rules), compared only when returned.
+"""Fields the API accepts but never returns (``write_only`` rules): sent, never compared.
 
 A GET that never carries a field cannot say whether it changed: a plan comparing it would show
 a change after every apply (the serving ``budget_policy_id`` read as a replace of a production
-endpoint on every run). So a write-only field is left out of the comparison wherever the live
-object lacks it, and compared like any other field wherever it has it: the plan after an apply
-is empty whether or not the API echoes it (converging both ways), and an echoed value that
-differs is still seen.
+endpoint on every run). So a write-only field is taken out of both sides before comparing,
+wherever it sits (also inside a value compared whole, such as an external model's provider
+block): the plan after an apply is empty whether or not the API echoes it, and an echo that
+differs (a masked credential, a policy set elsewhere) never turns into an update or a replace.
+The field is still in the document apply sends, and a create shows it.
 
-Patterns are dotted paths whose parts are globs: ``*`` is any one key or every item of a list
-(items pair with their live counterpart by ``name``, else by position), ``**`` any number of
-parts, and a part like ``*_plaintext`` any key ending so
-(``served_entities.*.external_model.**.*_plaintext``).
+Patterns are dotted paths whose parts are globs: ``*`` is any one key or every item of a list,
+``**`` any number of parts, and a part like ``*_plaintext`` any key ending so
+(``served_entities.*.external_model.**.*_plaintext``). Diff paths name list items by their
+``name`` (``served_entities.champion.burst_scaling_enabled``), which ``*`` matches too.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from typing import Any
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:
-    """``path`` (or a path above it) is one of the write-only ``patterns``; list items may be
-    named by their ``name`` in ``path`` (``served_entities.champion.burst_scaling_enabled``)."""
+    """``path`` is one of the write-only ``patterns`` or below one."""
     parts = path.split(".")
     return any(_match(parts, pattern.split(".")) for pattern in patterns)
 
@@ -38,51 +38,36 @@ def _match(parts: list[str], pattern: list[str]) -> bool:
     return fnmatchcase(parts[0], head) and _match(parts[1:], rest)
 
 
-def without_unreturned(
-    desired: Mapping[str, Any], live: Mapping[str, Any], patterns: Iterable[str]
-) -> dict[str, Any]:
-    """``desired`` without the write-only fields the live object lacks (where the live object
-    has their parent: a new list item or block is compared, and shown, whole)."""
-    out: Any = dict(desired)
+def without_write_only(doc: Mapping[str, Any], patterns: Iterable[str]) -> dict[str, Any]:
+    """``doc`` without the fields the ``patterns`` name, wherever they are."""
+    out: Any = dict(doc)
     for pattern in patterns:
-        out = _strip(out, live, pattern.split("."))
+        out = _strip(out, pattern.split("."))
     assert isinstance(out, dict)
     return out
 
 
-def _strip(want: Any, have: Any, pattern: list[str]) -> Any:
-    if not pattern or have is None:
-        return want
+def _strip(value: Any, pattern: list[str]) -> Any:
+    if not pattern:
+        return value
     head, rest = pattern[0], pattern[1:]
-    if isinstance(want, list):
-        if head not in ("*", "**") or not isinstance(have, list):
-            return want
-        return [
-            _strip(item, _counterpart(item, index, have), rest if head == "*" else pattern)
-            for index, item in enumerate(want)
-        ]
-    if not isinstance(want, Mapping) or not isinstance(have, Mapping):
-        return want
-    out = dict(want)
+    if isinstance(value, list):
+        if head == "*":
+            return [_strip(item, rest) for item in value]
+        if head == "**":
+            return [_strip(item, pattern) for item in value]
+        return value
+    if not isinstance(value, Mapping):
+        return value
     if head == "**":
-        out = _strip(out, have, rest)
-        if not isinstance(out, Mapping):
-            return out
-        return {k: _strip(v, have.get(k), pattern) for k, v in out.items()}
-    for key in list(out):
+        shallow = _strip(value, rest)
+        if not isinstance(shallow, Mapping):
+            return shallow
+        return {k: _strip(v, pattern) for k, v in shallow.items()}
+    out = {}
+    for key, item in value.items():
         if not fnmatchcase(str(key), head):
-            continue
-        if not rest:
-            if have.get(key) is None:
-                del out[key]
-        else:
-            out[key] = _strip(out[key], have.get(key), rest)
+            out[key] = item
+        elif rest:
+            out[key] = _strip(item, rest)
     return out
-
-
-def _counterpart(item: Any, index: int, have: list[Any]) -> Any:
-    if isinstance(item, Mapping) and item.get("name") is not None:
-        return next(
-            (h for h in have if isinstance(h, Mapping) and h.get("name") == item["name"]), None
-        )
-    return have[index] if index < len(have) else None

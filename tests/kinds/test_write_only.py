@@ -1,6 +1,7 @@
-"""Fields the API never (or not always) returns are compared only where the live object has
-them: a plan after apply is empty whether or not the API echoes them, and an echoed value
-that differs is still a change (each case both ways, on the kinds' own rules)."""
+"""Fields the API never returns (write-only rules) are sent and never compared, wherever they
+sit: a plan after apply is empty whether or not the API echoes them, with the same value or
+another (a masked credential, a policy set elsewhere). Each case both ways, on the kinds' own
+rules; the end-to-end half is tests/e2e/test_recorded_behaviour_e2e.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.kinds.registry import rules_for
-from reconciler.kinds.write_only import matches, without_unreturned
+from reconciler.kinds.write_only import matches, without_write_only
 from reconciler.model.resources import KindName
 
 SERVING = rules_for(KindName.SERVING_ENDPOINT)
@@ -26,81 +27,68 @@ def paths(desired: dict[str, Any], live: dict[str, Any]) -> list[str]:
     return [d.path for d in SERVING.field_diffs(SERVING.fold(desired), SERVING.fold(live))]
 
 
-def test_serving_budget_policy_id_never_returned_is_compared_only_when_returned() -> None:
-    desired = endpoint(budget_policy_id="bp-1")
-    assert paths(desired, endpoint()) == []  # never returned: nothing to compare
-    assert paths(desired, endpoint(budget_policy_id="bp-1")) == []  # echoed: equal
-    changed = SERVING.field_diffs(desired, endpoint(budget_policy_id="bp-0"))
-    assert [d.path for d in changed] == ["budget_policy_id"]
-    assert SERVING.needs_replace(changed)  # no update API: only a create sets it
+@pytest.mark.parametrize("echo", [None, "bp-1", "bp-0"])
+def test_serving_budget_policy_id_never_returned_is_compared_only_at_creation(
+    echo: str | None,
+) -> None:
+    live = endpoint() if echo is None else endpoint(budget_policy_id=echo)
+    assert paths(endpoint(budget_policy_id="bp-1"), live) == []
+    created = SERVING.creation_diffs(endpoint(budget_policy_id="bp-1"))
+    assert "budget_policy_id" in [d.path for d in created]  # a create sends and shows it
 
 
-def test_vector_search_budget_policy_id_is_compared_only_when_returned_and_is_an_update() -> None:
+@pytest.mark.parametrize("echo", [None, "bp-1", "bp-0"])
+def test_vector_search_budget_policy_id_is_never_an_update(echo: str | None) -> None:
     desired = {"name": "vs", "type": "STANDARD", "budget_policy_id": "bp-1"}
-    live = {"name": "vs", "type": "STANDARD"}
+    live: dict[str, Any] = {"name": "vs", "type": "STANDARD", "tags": {}}
+    if echo is not None:
+        live["budget_policy_id"] = echo
     assert VS.field_diffs(desired, live) == []
-    assert VS.field_diffs(desired, {**live, "budget_policy_id": "bp-1"}) == []
-    changed = VS.field_diffs(desired, {**live, "budget_policy_id": "bp-0"})
-    assert [d.path for d in changed] == ["budget_policy_id"]
-    assert not VS.needs_replace(changed)  # PATCH .../budget-policy changes it in place
 
 
-def test_burst_scaling_enabled_not_returned_is_compared_only_when_returned() -> None:
-    desired = endpoint(entity={"burst_scaling_enabled": True})
-    assert paths(desired, endpoint()) == []
-    assert paths(desired, endpoint(entity={"burst_scaling_enabled": True})) == []
-    assert paths(desired, endpoint(entity={"burst_scaling_enabled": False})) == [
-        "served_entities.champion.burst_scaling_enabled"
-    ]
+@pytest.mark.parametrize("echo", [None, True, False])
+def test_burst_scaling_enabled_not_returned_is_never_compared(echo: bool | None) -> None:
+    live = endpoint() if echo is None else endpoint(entity={"burst_scaling_enabled": echo})
+    assert paths(endpoint(entity={"burst_scaling_enabled": True}), live) == []
 
 
-def test_plaintext_credentials_never_returned_are_compared_only_when_returned() -> None:
-    """However deep the provider block nests them (a custom provider's api_key_auth)."""
-    model = {
-        "name": "gpt",
-        "provider": "custom",
-        "custom_provider_config": {
-            "custom_provider_url": "https://llm.example.com",
-            "api_key_auth": {"key": "Authorization", "value_plaintext": "s3cret"},
-        },
-    }
-    returned = {
-        **model,
-        "custom_provider_config": {
-            "custom_provider_url": "https://llm.example.com",
-            "api_key_auth": {"key": "Authorization"},
-        },
-    }
-    desired = endpoint(entity={"external_model": model})
-    assert paths(desired, endpoint(entity={"external_model": returned})) == []
-    assert paths(desired, endpoint(entity={"external_model": model})) == []
-    other = {**model, "custom_provider_config": {**returned["custom_provider_config"]}}
-    other["custom_provider_config"]["api_key_auth"] = {
-        "key": "Authorization",
-        "value_plaintext": "x",
-    }
-    assert paths(desired, endpoint(entity={"external_model": other})) == [
-        "served_entities.champion.external_model"
-    ]
-    # A field next to the credential is still compared.
-    moved = {**returned, "custom_provider_config": {**returned["custom_provider_config"]}}
-    moved["custom_provider_config"]["custom_provider_url"] = "https://elsewhere.example.com"
-    assert paths(desired, endpoint(entity={"external_model": moved})) != []
+MODEL = {
+    "name": "gpt",
+    "provider": "custom",
+    "custom_provider_config": {
+        "custom_provider_url": "https://llm.example.com",
+        "api_key_auth": {"key": "Authorization", "value_plaintext": "s3cret"},
+    },
+}
+
+
+def with_credential(value: str | None, url: str = "https://llm.example.com") -> dict[str, Any]:
+    auth: dict[str, Any] = {"key": "Authorization"}
+    if value is not None:
+        auth["value_plaintext"] = value
+    config = {"custom_provider_url": url, "api_key_auth": auth}
+    return {**MODEL, "custom_provider_config": config}
+
+
+@pytest.mark.parametrize("echo", [None, "s3cret", "*****"])
+def test_plaintext_credentials_never_returned_are_never_compared(echo: str | None) -> None:
+    """However deep the provider block nests them (a custom provider's api_key_auth), inside
+    a value compared whole."""
+    desired = endpoint(entity={"external_model": MODEL})
+    live = endpoint(entity={"external_model": with_credential(echo)})
+    assert paths(desired, live) == []
+
+
+def test_a_field_beside_a_plaintext_credential_is_still_compared() -> None:
+    desired = endpoint(entity={"external_model": MODEL})
+    moved = endpoint(entity={"external_model": with_credential(None, "https://elsewhere.io")})
+    assert paths(desired, moved) == ["served_entities.champion.external_model"]
 
 
 def test_telemetry_table_names_are_input_only() -> None:
     telemetry = {"enabled_telemetry_features": ["TELEMETRY_FEATURE_LOGS"]}
     desired = {"telemetry_config": {**telemetry, "table_names": {"logs_table": "c.s.logs"}}}
-    live = {"telemetry_config": telemetry}
-    assert without_unreturned(desired, live, SERVING.write_only) == live
-
-
-def test_a_new_item_keeps_its_write_only_fields_in_view() -> None:
-    """An entity the endpoint does not have yet is compared (and shown) whole."""
-    desired = endpoint(entity={"burst_scaling_enabled": True})
-    live = {**endpoint(), "served_entities": []}
-    stripped = without_unreturned(desired, live, SERVING.write_only)
-    assert stripped["served_entities"][0]["burst_scaling_enabled"] is True
+    assert without_write_only(desired, SERVING.write_only) == {"telemetry_config": telemetry}
 
 
 @pytest.mark.parametrize(
