@@ -145,6 +145,8 @@ class Project(_Model):
     """The project file as shown in messages (relative to the working directory if possible)."""
     positions: Any = Field(default=None, exclude=True)
     """Where each value of the project file was written (``manifest.document.Positions``)."""
+    file_sha256: str = Field(default="", exclude=True)
+    """SHA-256 of the project file's bytes as loaded (part of a plan's manifest digest)."""
 
     @field_validator("variables")
     @classmethod

@@ -30,12 +30,14 @@ from reconciler.manifest.git_source import source_at
 @handle_errors
 def drift(target: str | None, fmt: str, ref: str | None) -> None:
     """Compare the live workspace with the manifests; list each drifted field with its live
-    and manifest values. Fields a target's `ignore:` rules cover are not drift.
+    and manifest values, and the declared assets that are not healthy (a failed update, a
+    stopped endpoint, an offline index) with the workspace's message. Fields a target's
+    `ignore:` rules cover are not drift.
 
     \b
-    Exit codes: 0 in sync, 2 drift, 1 error. Never writes to the workspace.
+    Exit codes: 0 in sync and healthy, 2 drift or degraded assets, 1 error. Never writes.
     """
     project = load()
     report = drift_of(project, target, source=source_at(project.root, ref))
     click.echo(render(report, fmt), nl=False)
-    sys.exit(EXIT_OK if report.in_sync else EXIT_CHANGES)
+    sys.exit(EXIT_OK if report.clean else EXIT_CHANGES)

@@ -1,9 +1,11 @@
-"""``apply`` as a library call: lock the target, plan (or check a saved plan), refuse what is
-unsafe, confirm, execute. The CLI only parses flags and renders around this."""
+"""``apply`` as a library call: lock the target, plan (and, for a saved plan, check that the
+fresh plan is exactly the saved one), refuse what is unsafe, confirm, execute. The CLI only
+parses flags and renders around this."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
@@ -19,8 +21,8 @@ from reconciler.manifest.source import SourceTree
 from reconciler.model.changes import Plan
 from reconciler.model.errors import ApplyError
 from reconciler.model.live import Workspace
+from reconciler.plan.exact import check_exact, check_identity
 from reconciler.plan.planfile import load
-from reconciler.plan.sealed import unseal
 from reconciler.project import Project, Target, TargetType, select_target
 from reconciler.runtime.context import ProgressSink
 from reconciler.runtime.result import ApplyResult
@@ -73,39 +75,37 @@ def workspace_lock(
     return WorkspaceLock(client, project=project.project, target=name, timeout=timeout)
 
 
-def check_fresh(saved: Plan, fresh: Plan, project: Project, name: str, source: str) -> None:
-    """A saved plan applies only to the target, project and live state it was made from."""
-    if saved.target != name:
-        raise ApplyError(
-            f"{source} was made for target {saved.target!r}, not {name!r}",
-            hint=f"pass -t {saved.target}, or plan again for {name}",
-        )
-    if saved.project and saved.project != project.project:
-        raise ApplyError(
-            f"{source} was made for project {saved.project!r}, not {project.project!r}"
-        )
-    if saved.fingerprint is None or saved.fingerprint != fresh.fingerprint:
-        changed = sorted({c.address for c in saved.changes} ^ {c.address for c in fresh.changes})
-        detail = f" (now planned differently: {', '.join(changed[:5])})" if changed else ""
-        raise ApplyError(
-            f"{source} is stale: the live workspace (or the manifests) changed since it was"
-            f" planned{detail}; nothing was applied",
-            hint=f"run 'reconciler plan -t {name} -o {source}' again, review it, then apply it",
-        )
-
-
 @contextmanager
 def locked_workspace(
-    project: Project, name: str, target: Target, lock_timeout: float
+    project: Project,
+    name: str,
+    target: Target,
+    lock_timeout: float,
+    before_lease: Callable[[Workspace], None] | None = None,
 ) -> Iterator[Workspace]:
-    """The target's workspace, with the apply lock held for as long as it is open."""
+    """The target's workspace, with the apply lock held for as long as it is open.
+
+    A Databricks target's lock is a lease file written to the workspace: ``before_lease`` runs
+    on the open workspace before it is taken (so a refusal writes nothing at all). Local locks
+    (sandbox, MLflow) write nothing to the workspace and are taken first."""
     with ExitStack() as stack:
         if target.type is not TargetType.DATABRICKS:
             stack.enter_context(local_lock(project, name, target, lock_timeout))
         workspace = stack.enter_context(open_workspace(project, name))
         if target.type is TargetType.DATABRICKS:
+            if before_lease is not None:
+                before_lease(workspace)
             stack.enter_context(workspace_lock(workspace, project, name, lock_timeout))
         yield workspace
+
+
+def _check_before_lease(
+    saved: Plan, project: Project, name: str, request: ApplyRequest, workspace: Workspace
+) -> None:
+    """A Databricks target: a plan file that differs is refused before the lease is written
+    (planned again under the lease, since the workspace may move in between)."""
+    first = make_plan(project, name, source=request.source, workspace=workspace)
+    check_exact(saved, first.plan, str(request.plan_file))
 
 
 def run_apply(
@@ -120,16 +120,23 @@ def run_apply(
 
     ``show`` prints the plan (what each destructive change loses included); destructive plans
     are then refused unless allowed, before any write; ``confirm`` is asked last. Neither is
-    called for a saved plan: it was shown and reviewed when it was made.
+    called for a saved plan: it was shown and reviewed when it was made, and it is applied only
+    when planning again under the lock gives exactly it (``reconciler.plan.exact``); what runs
+    is that fresh plan, which holds the real secret references the file only seals.
     """
     name, target = select_target(project, request.target)
     saved = load(request.plan_file) if request.plan_file is not None else None
-    with locked_workspace(project, name, target, request.lock_timeout) as workspace:
+    source = str(request.plan_file)
+    before_lease: Callable[[Workspace], None] | None = None
+    if saved is not None:
+        check_identity(saved, project.project, name, source)
+        before_lease = functools.partial(_check_before_lease, saved, project, name, request)
+
+    with locked_workspace(project, name, target, request.lock_timeout, before_lease) as workspace:
         fresh = make_plan(project, name, source=request.source, workspace=workspace)
         plan = fresh.plan
         if saved is not None:
-            check_fresh(saved, fresh.plan, project, name, str(request.plan_file))
-            plan = unseal(saved, fresh.plan, str(request.plan_file), name)
+            check_exact(saved, plan, source)
         run = ApplyRun(target=name, plan=plan)
         if plan.empty:
             return run

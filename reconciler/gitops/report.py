@@ -97,17 +97,19 @@ def plan_comment(
 
 
 def drift_issue_body(target: str, report_markdown: str, run: RunInfo | None = None) -> str:
-    """The drift issue body: what differs, and the two ways to resolve it."""
+    """The drift issue body: what differs and what is not healthy, and how to resolve each."""
     lines = [
         f"The live workspace of target `{target}` differs from the manifests on the default "
-        "branch.",
+        "branch, or holds declared assets that are not healthy.",
         "",
         report_markdown.strip(),
         "",
-        "To resolve: either change the manifests to accept the live values (a pull request), "
-        f"or run `reconciler apply -t {target}` to restore the manifest values; fields other "
-        "teams own can be listed under `ignore:` in reconciler.yaml. This issue is updated by "
-        "every drift run and closed once the target is back in sync.",
+        "To resolve drift: either change the manifests to accept the live values (a pull "
+        f"request), or run `reconciler apply -t {target}` to restore the manifest values; "
+        "fields other teams own can be listed under `ignore:` in reconciler.yaml. A degraded "
+        "asset (a failed update, a stopped endpoint, an offline index) needs someone to act on "
+        "the workspace, as its message says. This issue is updated by every drift run and "
+        "closed once the target is back in sync and healthy.",
     ]
     footer = (run or RunInfo()).footer()
     if footer:
@@ -117,5 +119,5 @@ def drift_issue_body(target: str, report_markdown: str, run: RunInfo | None = No
 
 def closing_note(target: str, run: RunInfo | None = None) -> str:
     footer = (run or RunInfo()).footer()
-    text = f"Target `{target}` is back in sync with the manifests; closing."
+    text = f"Target `{target}` is back in sync with the manifests and healthy; closing."
     return f"{text}\n\n{footer}" if footer else text

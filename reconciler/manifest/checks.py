@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from reconciler.kinds.registry import all_rules, manifest_kinds, registry_kinds, rules_for
 from reconciler.manifest.document import PathKey, Positions
+from reconciler.model.digest import ManifestDigest
 from reconciler.model.errors import Location, ManifestError
 from reconciler.model.resources import DesiredState, Resource
 from reconciler.model.spec import Spec
-from reconciler.project import Project, TargetType
+from reconciler.project import PROJECT_FILE, Project, TargetType
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class LoadedFile:
     manifest: Spec
     """A ``ManifestFile``: one list per kind, under the kind's manifest key."""
     positions: Positions
+    source: str = ""
+    """The file's POSIX path relative to the project root (its name in the plan's digest)."""
+    sha256: str = ""
+    """SHA-256 of the bytes read."""
 
 
 class _Positions:
@@ -73,11 +78,19 @@ def build_desired_state(
         resources=resources,
         positions=positions,
         files=tuple(f.path for f in files),
+        manifests=_digest(project, files),
     )
     for kind, rules in all_rules().items():
         for resource in desired.of_kind(kind):
             rules.check_references(resource, desired, target)
     return desired
+
+
+def _digest(project: Project, files: Sequence[LoadedFile]) -> ManifestDigest:
+    hashes = {f.source or f.path: f.sha256 for f in files}
+    if project.file_sha256:
+        hashes[PROJECT_FILE] = project.file_sha256
+    return ManifestDigest.of_hashes(hashes)
 
 
 def _add(

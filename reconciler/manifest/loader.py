@@ -7,6 +7,7 @@ and checked together (``checks.build_desired_state``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import structlog
@@ -18,6 +19,7 @@ from reconciler.manifest.inputs import InputRefused
 from reconciler.manifest.interpolate import Interpolator
 from reconciler.manifest.source import FileSystemSource, SourceTree, describe, match_glob
 from reconciler.manifest.validate import validate_model
+from reconciler.model.digest import sha256_hex
 from reconciler.model.errors import Location, ManifestError
 from reconciler.model.resources import DesiredState
 from reconciler.project import Project, select_target
@@ -103,7 +105,8 @@ def load_files(
         except OSError as exc:
             unreadable = InputRefused(f"cannot read {shown}: {exc.strerror or exc}", path=path)
             raise refused(project, target_name, unreadable) from None
-        loaded.append(load_manifest(data, shown, interpolator))
+        file = load_manifest(data, shown, interpolator)
+        loaded.append(dataclasses.replace(file, source=path, sha256=sha256_hex(data)))
     return loaded
 
 

@@ -20,6 +20,7 @@ from reconciler.manifest.inputs import (
 )
 from reconciler.manifest.source import too_large
 from reconciler.manifest.validate import validate_model
+from reconciler.model.digest import sha256_hex
 from reconciler.model.errors import Location, ManifestError
 from reconciler.model.resources import KindName
 from reconciler.project import (
@@ -55,6 +56,7 @@ def load_project(project_dir: Path | None = None, *, cwd: Path | None = None) ->
             "cwd": cwd.resolve() if cwd is not None else None,
             "file": shown,
             "positions": positions,
+            "file_sha256": sha256_hex(data),
         }
     )
     _check_project(project)

@@ -14,7 +14,7 @@ from reconciler.kinds.manifest_file import ManifestFile
 from reconciler.project import Project
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
-_LOADER_ONLY_FIELDS = ("root", "cwd", "file", "positions")
+_LOADER_ONLY_FIELDS = ("root", "cwd", "file", "positions", "file_sha256")
 
 
 VARIABLE_REFERENCE = {

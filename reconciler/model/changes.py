@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.model.digest import ManifestDigest
+from reconciler.model.health import AssetHealth
 from reconciler.model.resources import KindName
 
 FORMAT_VERSION = "1"
@@ -17,6 +19,9 @@ class Action(StrEnum):
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
+    ADOPT = "adopt"
+    """A declared asset that exists and no project owns: apply writes its diffs (if any),
+    then this project's ownership marker. Not destructive."""
 
 
 class FieldDiff(BaseModel):
@@ -68,10 +73,13 @@ class Summary(BaseModel):
     update: int = 0
     replace: int = 0
     delete: int = 0
+    adopt: int = 0
 
 
 class Plan(BaseModel):
-    """The ordered changes for one target. ``fingerprint`` hashes the live state read."""
+    """The ordered changes for one target. ``fingerprint`` hashes the live state read;
+    ``manifests`` digests the files it was planned from; ``health`` lists the declared assets
+    that exist and are not healthy (information: apply does not act on it)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -81,6 +89,8 @@ class Plan(BaseModel):
     changes: tuple[Change, ...] = ()
     summary: Summary = Summary()
     fingerprint: str | None = None
+    manifests: ManifestDigest | None = None
+    health: tuple[AssetHealth, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -100,4 +110,5 @@ def summarize(changes: tuple[Change, ...]) -> Summary:
         update=counts[Action.UPDATE],
         replace=counts[Action.REPLACE],
         delete=counts[Action.DELETE],
+        adopt=counts[Action.ADOPT],
     )

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from reconciler.model.changes import Change
 from reconciler.model.errors import WorkspaceError
+from reconciler.model.health import Health
 from reconciler.model.resources import KindName, address_of
 
 OWNER_TAG = "reconciler.project"
@@ -58,6 +59,8 @@ class LiveAsset:
     rebuild: str | None = None
     """Why the asset must be rebuilt whatever its fields say (an index whose endpoint was
     re-created after it: orphaned, it never serves again)."""
+    health: Health | None = None
+    """None when healthy (or when the kind has no health of its own, e.g. a model)."""
 
     @property
     def address(self) -> str:

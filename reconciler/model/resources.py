@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from reconciler.model.digest import ManifestDigest
 from reconciler.model.errors import Location
 from reconciler.model.spec import Spec
 
@@ -51,6 +52,8 @@ class DesiredState:
     plan diffs (``""`` is the asset itself, ``"served_entities.0.entity"``, ``"tags.team"``)."""
     files: tuple[str, ...] = ()
     """The manifest files read, as shown in messages."""
+    manifests: ManifestDigest | None = None
+    """The bytes the desired state was read from (the project file and the manifests)."""
 
     def of_kind(self, kind: KindName) -> list[Resource]:
         return [r for r in self.resources.values() if r.kind == kind]

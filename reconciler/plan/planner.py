@@ -2,10 +2,13 @@
 
 Creates and updates come from the manifests; an immutable field that differs turns an update
 into a replace with the reason, and so does a live asset that can only be rebuilt (an orphaned
-index). Deletes are planned only for assets that left the manifests, on targets with
-``prune: true``, that this project marked as its own and that no ``protected`` glob covers.
-What deletes and replaces take with them is settled by ``reconciler.plan.cascade``. The
-target's ``ignore`` rules drop field diffs others are allowed to change.
+index). A declared asset that exists and that no project marked as its own is an ``adopt`` (its
+diffs, then the marker), never a silent update; one another project marked is an error.
+Deletes are planned only for assets that left the manifests, on targets with ``prune: true``,
+that this project marked as its own and that no ``protected`` glob covers. What deletes and
+replaces take with them is settled by ``reconciler.plan.cascade``. The target's ``ignore``
+rules drop field diffs others are allowed to change. Declared assets that exist and are not
+healthy are listed beside the changes (``Plan.health``).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from reconciler.kinds.registry import rules_for
 from reconciler.kinds.resolve import Resolver
 from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
 from reconciler.model.errors import PlanError
+from reconciler.model.health import AssetHealth
 from reconciler.model.live import OWNER_TAG, LiveAsset, LiveState
 from reconciler.model.resources import DesiredState, Resource
-from reconciler.model.secrets import masked
+from reconciler.model.secrets import mask_secrets, masked
 from reconciler.plan.cascade import settle_cascades
 from reconciler.plan.graph import order_changes
 from reconciler.project import IgnoreRule, Target
@@ -55,7 +59,28 @@ def build_plan(desired: DesiredState, live: LiveState, target: Target) -> Plan:
         changes=ordered,
         summary=summarize(ordered),
         fingerprint=live.fingerprint(),
+        manifests=desired.manifests,
+        health=health_of(desired, live),
     )
+
+
+def health_of(desired: DesiredState, live: LiveState) -> tuple[AssetHealth, ...]:
+    """Declared assets (external ones included) that exist and are not healthy, by address."""
+    out = []
+    for address in sorted(desired.resources):
+        asset = live.assets.get(address)
+        if asset is None or asset.health is None:
+            continue
+        out.append(
+            AssetHealth(
+                address=address,
+                kind=asset.kind,
+                name=asset.name,
+                status=asset.health.status,
+                message=str(mask_secrets(asset.health.message)),
+            )
+        )
+    return tuple(out)
 
 
 def _plan_resource(
@@ -111,14 +136,28 @@ def _plan_resource(
     found = drop_ignored(resource.address, every, target.ignore)
     # Created by an apply that stopped before the marker: this plan writes it.
     unmarked = asset.owner == desired.project and not asset.marked
-    if not found and not unmarked and asset.rebuild is None:
+    adopting = asset.owner is None
+    if not found and not unmarked and not adopting and asset.rebuild is None:
         return None, deps, refs, doc
     if len(found) < len(every):
         doc = _keep_ignored(resource, doc, asset, every, found, desired)
     if unmarked:
         found.append(FieldDiff(path=f"tags.{OWNER_TAG}", before=None, after=desired.project))
     immutable = rules.needs_replace(found)
-    action, reason = Action.UPDATE, None
+    action, reason = (Action.ADOPT if adopting else Action.UPDATE), None
+    if adopting and (immutable or asset.rebuild is not None):
+        why = (
+            f"{', '.join(sorted({d.path for d in immutable}))} cannot change in place"
+            if immutable
+            else f"it must be rebuilt: {asset.rebuild}"
+        )
+        raise PlanError(
+            f"{resource.address} exists and no project owns it; adopting it would replace it"
+            f" ({why}), and what nobody owns is never replaced",
+            location=desired.location_of(resource.address, immutable[0].path if immutable else ""),
+            hint="make the manifest match the live asset ('reconciler import' writes it),"
+            " apply to adopt it, then change it in a later plan",
+        )
     if immutable or asset.rebuild is not None:
         if is_protected(resource.address, target):
             fields = ", ".join(sorted({d.path for d in immutable}))

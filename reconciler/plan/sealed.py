@@ -1,4 +1,4 @@
-"""Secret references in saved plans: sealed on save, filled back from the manifests on apply.
+"""Secret references in saved plans: sealed on save, checked against the manifests on apply.
 
 A plan file is an artifact people pass around (CI uploads, pull-request attachments), so it must
 not name secrets either. ``seal`` replaces every string holding a ``{{secrets/...}}`` reference
@@ -6,11 +6,11 @@ in a change's desired document with a marker ``(secret sha256:SALT:DIGEST)``, wh
 the SHA-256 of the salt and the original string and SALT is random per saved plan (so the same
 reference gives different markers in different files and no precomputed table reverses them).
 
-``unseal`` runs when ``apply PLAN_FILE`` has re-planned from the manifests: each marker is
-replaced by the string at the same path of the freshly computed desired document of the same
-asset, after checking that string hashes to the marker's digest. A missing value or a different
-digest means the manifests changed since the plan was made: the plan is stale, and the error
-names the asset and the field, never a value.
+``apply PLAN_FILE`` plans again from the manifests and applies that fresh plan, which holds the
+real references, only when it is the saved one (``reconciler.plan.exact``): ``first_mismatch``
+compares each saved desired document with the fresh one, a marker matching the string at the
+same path when that string hashes to the marker's digest. A missing value or a different digest
+refuses the plan, and the error names the asset and the field, never a value.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.model.changes import Change, Plan
-from reconciler.model.errors import ApplyError
 from reconciler.model.secrets import SECRET_REF
 
 MARKER = re.compile(r"^\(secret sha256:(?P<salt>[0-9a-f]{16}):(?P<digest>[0-9a-f]{64})\)$")
@@ -71,54 +70,42 @@ def has_sealed(value: Any) -> bool:
     return False
 
 
-def unseal(saved: Plan, fresh: Plan, source: str, target: str) -> Plan:
-    """``saved`` with every marker filled from ``fresh`` (planned now from the manifests).
+def first_mismatch(saved: Any, fresh: Any, path: str = "") -> tuple[str, bool] | None:
+    """Where ``saved`` (a value read back from a plan file, markers and all) first differs from
+    ``fresh`` (the same value computed now, in its JSON form), and whether it is a sealed
+    secret there; None when they are the same.
 
-    Raises ApplyError (stale plan, nothing applied) when a marker's value cannot be found at the
-    same address and path of ``fresh``, or no longer hashes to the marker's digest.
+    A marker matches the string it seals (same salted digest); everything else must be equal
+    and of the same JSON type (``true`` is not ``1``, ``1`` is not ``1.0``). Paths are dotted
+    like plan diffs (``served_entities.0.environment_vars.KEY``); ``""`` is the value itself.
     """
-    fresh_docs = {c.address: c.desired for c in fresh.changes}
-    changes = []
-    for change in saved.changes:
-        if change.desired is None or not has_sealed(change.desired):
-            changes.append(change)
-            continue
-        where = (change.address, source, target)
-        filled = _fill(change.desired, fresh_docs.get(change.address), "", where)
-        changes.append(_with_desired(change, filled))
-    return saved.model_copy(update={"changes": tuple(changes)})
-
-
-def _fill(saved: Any, fresh: Any, path: str, where: tuple[str, str, str]) -> Any:
-    if isinstance(saved, str):
-        found = MARKER.match(saved)
-        if found is None:
-            return saved
-        if not isinstance(fresh, str) or digest(found["salt"], fresh) != found["digest"]:
-            raise _stale(path, *where)
-        return fresh
-    if isinstance(saved, Mapping):
-        sub = fresh if isinstance(fresh, Mapping) else {}
-        return {k: _fill(v, sub.get(k), _join(path, str(k)), where) for k, v in saved.items()}
-    if isinstance(saved, list | tuple):
-        items = list(fresh) if isinstance(fresh, list | tuple) else []
-        return [
-            _fill(v, items[i] if i < len(items) else None, _join(path, str(i)), where)
-            for i, v in enumerate(saved)
-        ]
-    return saved
+    if isinstance(saved, str) and (found := MARKER.match(saved)) is not None:
+        same = isinstance(fresh, str) and digest(found["salt"], fresh) == found["digest"]
+        return None if same else (path, True)
+    if isinstance(saved, Mapping) and isinstance(fresh, Mapping):
+        for key in [*saved, *(k for k in fresh if k not in saved)]:
+            where = _join(path, str(key))
+            if key not in saved or key not in fresh:
+                return where, False
+            deeper = first_mismatch(saved[key], fresh[key], where)
+            if deeper is not None:
+                return deeper
+        return None
+    if isinstance(saved, list | tuple) and isinstance(fresh, list | tuple):
+        for index in range(max(len(saved), len(fresh))):
+            where = _join(path, str(index))
+            if index >= len(saved) or index >= len(fresh):
+                return where, False
+            deeper = first_mismatch(saved[index], fresh[index], where)
+            if deeper is not None:
+                return deeper
+        return None
+    same = type(saved) is type(fresh) and saved == fresh
+    return None if same else (path, False)
 
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
-
-
-def _stale(path: str, address: str, source: str, target: str) -> ApplyError:
-    return ApplyError(
-        f"{source} is stale: the secret reference at {address} field {path} is not what the"
-        " manifests say now (changed or removed since the plan was made); nothing was applied",
-        hint=f"run 'reconciler plan -t {target} -o {source}' again, review it, then apply it",
-    )
 
 
 def _with_desired(change: Change, desired: Any) -> Change:

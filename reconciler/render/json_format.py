@@ -39,6 +39,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "changes": [change_dict(c) for c in plan.changes],
         "summary": plan.summary.model_dump(),
         "fingerprint": plan.fingerprint,
+        "manifests": plan.manifests.model_dump() if plan.manifests is not None else None,
+        "health": [h.model_dump(mode="json") for h in plan.health],
     }
 
 

@@ -1,4 +1,6 @@
-"""The terminal plan: destructive changes first and loud, then the rest grouped by kind.
+"""The terminal plan: destructive changes first and loud, then adoptions (assets nobody owns
+that apply takes over), then the rest grouped by kind; declared assets that are not healthy
+close it, above the summary line.
 
 Colour only when the caller says the output is a terminal; the words carry the meaning alone.
 """
@@ -12,13 +14,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from reconciler.model.changes import Action, Change, Plan
+from reconciler.model.health import AssetHealth, HealthStatus
 from reconciler.render.values import (
+    ADOPT_NOTE,
     CARRIED,
+    HEALTH_MARKERS,
     MARKERS,
     NONE,
     fmt_value,
     grouped,
-    split_destructive,
+    health_line,
+    sections,
     summary_line,
 )
 
@@ -27,7 +33,9 @@ STYLES = {
     Action.UPDATE: "yellow",
     Action.REPLACE: "bold red",
     Action.DELETE: "bold red",
+    Action.ADOPT: "bold magenta",
 }
+HEALTH_STYLES = {HealthStatus.DEGRADED: "bold red", HealthStatus.PROGRESSING: "yellow"}
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
@@ -45,7 +53,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     project = f" (project {plan.project})" if plan.project else ""
     console.print(escape(f"Plan for target {plan.target}{project}"))
     console.print()
-    destructive, others = split_destructive(plan)
+    destructive, adopts, others = sections(plan)
     if destructive:
         noun = "change" if len(destructive) == 1 else "changes"
         console.print(
@@ -54,9 +62,27 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         )
         console.print()
         _groups(console, destructive)
+    if adopts:
+        noun = "ASSET" if len(adopts) == 1 else "ASSETS"
+        console.print(f"[bold magenta]<= {len(adopts)} {noun} TO ADOPT: {escape(ADOPT_NOTE)}[/]")
+        console.print()
+        _groups(console, adopts)
     _groups(console, others)
+    if plan.health:
+        _health(console, plan.health)
     console.print(f"[bold]{escape(summary_line(plan))}[/]")
     return buffer.getvalue()
+
+
+def _health(console: Console, health: tuple[AssetHealth, ...]) -> None:
+    console.print(f"[bold]{escape(health_line(health))}[/]")
+    for item in health:
+        style = HEALTH_STYLES[item.status]
+        console.print(
+            f"  [{style}]{HEALTH_MARKERS[item.status]} {escape(item.address)}"
+            f" {item.status.value}:[/] {escape(item.message)}"
+        )
+    console.print()
 
 
 def _groups(console: Console, changes: list[Change]) -> None:
@@ -77,6 +103,8 @@ def _change(console: Console, change: Change) -> None:
         console.print(f"      [{style}]{escape('reason: ' + change.reason)}[/]")
     if change.action is Action.DELETE:
         return
+    if change.action is Action.ADOPT and not change.diffs:
+        console.print("      (no field changes: apply writes the ownership marker only)")
     for diff in change.diffs:
         if change.action is Action.CREATE:
             lines = [f"{path}: {fmt_value(value)}" for path, value in leaves(diff.path, diff.after)]

@@ -1,7 +1,8 @@
 """plan end to end: the example project against the sandbox, through the CLI and the real SDK.
 
 The sandbox is filled to match the manifests through the SDK (as another tool or a person
-would), so these tests check the plan against the server's own GET shapes and defaults.
+would), so these tests check the plan against the server's own GET shapes and defaults. Filled
+with this project's ownership markers, it plans nothing; without them, everything is adopted.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
 from reconciler.adapters.databricks.client import sandbox_client
+from reconciler.adapters.databricks.registered_model import alias_inventory_key
+from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
+from reconciler.adapters.databricks.vector_index import index_marker_key
 from reconciler.cli import cli
+from reconciler.model.live import OWNER_TAG
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
 
 CLF = "main.support.intent_classifier"
 SUM = "main.support.ticket_summarizer"
 LLM = "databricks-meta-llama-3-3-70b-instruct"
+PROJECT = "support-assistant"
 
 
 @contextmanager
@@ -39,8 +45,9 @@ def seed_versions(project: Path) -> None:
         register_versions_up_to(w, SUM, 1)
 
 
-def fill_to_match(project: Path) -> None:
-    """Create through the SDK what the example manifests declare."""
+def fill_to_match(project: Path, *, owned: bool = True) -> None:
+    """Create through the SDK what the example manifests declare; ``owned``: with the example
+    project's ownership markers, as its apply would have left them."""
     with workspace(project) as w:
         register_versions_up_to(w, CLF, 3)
         register_versions_up_to(w, SUM, 1)
@@ -135,6 +142,32 @@ def fill_to_match(project: Path) -> None:
                 ),
             ],
         )
+        if owned:
+            mark_owned(w)
+
+
+def mark_owned(w: WorkspaceClient) -> None:
+    """The markers the example project's apply writes, on every asset it declares."""
+    for model, aliases in ((CLF, "challenger,champion"), (SUM, "champion")):
+        tags = [{"key": OWNER_TAG, "value": PROJECT}]
+        tags.append({"key": alias_inventory_key(PROJECT), "value": aliases})
+        w.api_client.do(
+            "PATCH",
+            f"/api/2.1/unity-catalog/securable-tags/FUNCTION/{model}",
+            body={"changes": {"add_tags": tags}},
+        )
+    w.vector_search_endpoints.update_endpoint_custom_tags(
+        "docs-vs",
+        [
+            vectorsearch.CustomTag(key="team", value="support"),
+            vectorsearch.CustomTag(key=OWNER_TAG, value=PROJECT),
+            vectorsearch.CustomTag(key=index_marker_key("main.support.docs_index"), value=PROJECT),
+        ],
+    )
+    w.serving_endpoints.patch(
+        "support-intent", add_tags=[serving.EndpointTag(key=OWNER_TAG, value=PROJECT)]
+    )
+    w.serving_endpoints.patch(LLM, add_tags=[serving.EndpointTag(key=QUOTA_TAG, value=PROJECT)])
 
 
 def plan(project: Path, *args: str) -> Result:
@@ -174,9 +207,11 @@ def test_example_project_plans_creates_in_dependency_order(example_project: Path
     )
     endpoint = next(c for c in doc["changes"] if c["address"] == "serving_endpoint.support-intent")
     assert f"model_alias.{CLF}@champion" in endpoint["depends_on"]
-    # The quota's endpoint is a foundation model endpoint the sandbox already has: an update.
-    assert actions[f"quota.{LLM}"] == "update"
-    assert doc["summary"]["create"] == 6
+    # The quota's endpoint is a foundation model endpoint the sandbox already has, and the
+    # models come from the training pipeline: nobody owns them yet, so they are adopted.
+    assert actions[f"quota.{LLM}"] == "adopt"
+    assert actions[f"registered_model.{CLF}"] == "adopt"
+    assert doc["summary"]["create"] == 6 and doc["summary"]["adopt"] == 3
 
 
 def test_plan_is_empty_when_the_workspace_matches(example_project: Path) -> None:
@@ -184,6 +219,37 @@ def test_plan_is_empty_when_the_workspace_matches(example_project: Path) -> None
     result = plan(example_project, "--detailed-exitcode")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1] == "No changes."
+
+
+def test_assets_made_by_hand_are_adopted_then_owned(example_project: Path) -> None:
+    """Nobody's assets that match the manifests: every one is an adopt without field diffs;
+    apply writes the markers and nothing else (no config update); then nothing to plan, and
+    the project can prune them like its own."""
+    fill_to_match(example_project, owned=False)
+    doc = plan_json(example_project)
+    assert {c["action"] for c in doc["changes"]} == {"adopt"}
+    assert all(c["diffs"] == [] for c in doc["changes"])
+    assert doc["summary"] == {"create": 0, "update": 0, "replace": 0, "delete": 0, "adopt": 9}
+    with workspace(example_project) as w:
+        version_before = w.serving_endpoints.get("support-intent").config.config_version  # type: ignore[union-attr]
+    applied = CliRunner().invoke(
+        cli, ["--project", str(example_project), "apply", "--auto-approve"]
+    )
+    assert applied.exit_code == 0, applied.output
+    assert plan(example_project, "--detailed-exitcode").exit_code == 0
+    with workspace(example_project) as w:
+        endpoint = w.serving_endpoints.get("support-intent")
+        assert endpoint.config is not None and endpoint.config.config_version == version_before
+        tags = {t.key: t.value for t in endpoint.tags or []}
+        assert tags[OWNER_TAG] == PROJECT and tags["cost_center"] == "cc-4711"
+        llama = {t.key: t.value for t in w.serving_endpoints.get(LLM).tags or []}
+        assert llama[QUOTA_TAG] == PROJECT
+        vs = {
+            t.key: t.value
+            for t in w.vector_search_endpoints.get_endpoint("docs-vs").custom_tags or []
+        }
+        assert vs[OWNER_TAG] == PROJECT
+        assert vs[index_marker_key("main.support.docs_index")] == PROJECT
 
 
 def test_changing_one_alias_plans_that_alias_and_the_served_version(
@@ -253,4 +319,6 @@ def test_other_formats_render(example_project: Path, fmt: str) -> None:
     seed_versions(example_project)
     result = plan(example_project, "--format", fmt)
     assert result.exit_code == 0, result.output
-    assert "Plan: 6 to create, 3 to update, 0 to replace, 0 to delete." in result.stdout
+    assert "Plan: 6 to create, 3 to adopt, 0 to update, 0 to replace, 0 to delete." in result.stdout
+    loud = "3 ASSETS TO ADOPT" if fmt == "text" else "**3 asset(s) to adopt**"
+    assert loud in result.stdout

@@ -1,11 +1,14 @@
-"""The drift report read from a plan: statuses, live vs manifest values, three formats."""
+"""The drift report read from a plan: statuses, live vs manifest values, health, three
+formats."""
 
 from __future__ import annotations
 
 import json
 
 from reconciler.gitops.drift import Status, drift_from_plan, render
+from reconciler.gitops.report import drift_issue_body
 from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
+from reconciler.model.health import AssetHealth, HealthStatus
 
 
 def plan_of(*changes: Change) -> Plan:
@@ -101,3 +104,71 @@ def test_markdown_table_escapes_values() -> None:
     assert "| asset | status | field | live | manifest |" in md
     assert '| `serving_endpoint.x` | differs | `tags.note` | `a\\|b` | `{"k": [1, 2]}` |' in md
     assert "| `vector_index.main.s.docs` | missing |  |  |  |" in md
+
+
+ADOPTED_AS_IS = Change(
+    address="vector_search_endpoint.hand-made",
+    kind="vector_search_endpoint",
+    name="hand-made",
+    action=Action.ADOPT,
+)
+ADOPTED_WITH_DIFF = ADOPTED_AS_IS.model_copy(
+    update={
+        "address": "vector_search_endpoint.other",
+        "name": "other",
+        "diffs": (FieldDiff(path="tags.team", before="ml", after="support"),),
+    }
+)
+
+
+def test_adopt_without_diffs_is_not_drift_with_diffs_it_differs() -> None:
+    report = drift_from_plan(plan_of(ADOPTED_AS_IS, ADOPTED_WITH_DIFF))
+    (only,) = report.drifted
+    assert only.address == "vector_search_endpoint.other" and only.status is Status.DIFFERS
+    assert only.note is not None and "no project owns it" in only.note
+
+
+def _health(status: HealthStatus) -> AssetHealth:
+    return AssetHealth(
+        address="serving_endpoint.support",
+        kind="serving_endpoint",
+        name="support",
+        status=status,
+        message="config update ended UPDATE_FAILED: champion: Model version m version 2 is"
+        " FAILED_REGISTRATION, not READY.",
+    )
+
+
+def test_degraded_asset_is_not_clean_even_in_sync() -> None:
+    plan = plan_of().model_copy(update={"health": (_health(HealthStatus.DEGRADED),)})
+    report = drift_from_plan(plan)
+    assert report.in_sync and not report.healthy and not report.clean
+    text = render(report, "text")
+    assert "in sync with the manifests" in text
+    assert "1 declared asset is not healthy (1 degraded, 0 progressing)" in text
+    assert "serving_endpoint.support degraded: config update ended UPDATE_FAILED" in text
+    assert "exit 2: degraded assets" in text and "exit 2: drift" not in text
+    markdown = render(report, "markdown")
+    assert "**Health**" in markdown
+    assert (
+        "| `serving_endpoint.support` | degraded | `config update ended UPDATE_FAILED" in markdown
+    )
+    data = json.loads(render(report, "json"))
+    assert data["in_sync"] is True and data["healthy"] is False
+    assert data["health"][0]["status"] == "degraded"
+    assert data["health"][0]["message"].endswith("FAILED_REGISTRATION, not READY.")
+
+
+def test_progressing_asset_is_listed_but_clean() -> None:
+    plan = plan_of().model_copy(update={"health": (_health(HealthStatus.PROGRESSING),)})
+    report = drift_from_plan(plan)
+    assert report.clean
+    assert "progressing" in render(report, "text") and "exit 2" not in render(report, "text")
+
+
+def test_drift_issue_body_lists_unhealthy_assets() -> None:
+    plan = plan_of(TRAFFIC).model_copy(update={"health": (_health(HealthStatus.DEGRADED),)})
+    body = drift_issue_body("prod", render(drift_from_plan(plan), "markdown"))
+    assert "| `serving_endpoint.support` | degraded |" in body
+    assert "traffic.champion" in body
+    assert "A degraded asset" in body and "back in sync and healthy" in body

@@ -1,7 +1,9 @@
-"""`reconciler import`: manifests from live assets; planning against them is empty."""
+"""`reconciler import`: manifests from live assets; planning against them changes no field
+(assets nobody owned are adopted: only their ownership markers are written)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,7 +115,8 @@ def test_assets_of_another_project_are_skipped(live: LiveProject) -> None:
 
 
 def test_unmanaged_assets_made_by_hand(tmp_path: Path) -> None:
-    """Assets nobody's project owns (made in the UI): import, then plan is empty."""
+    """Assets nobody's project owns (made in the UI): import, then the plan adopts them
+    without a field diff; once applied, the plan is empty."""
     live = start(tmp_path, apply=False)
     try:
         register_versions_up_to(live.sdk, "main.ml.churn", 2)
@@ -154,8 +157,18 @@ def test_unmanaged_assets_made_by_hand(tmp_path: Path) -> None:
         "import", "--kind", "vector_search_endpoint", "--out", "manifests", env=FAST
     )
     assert imported.exit_code == 0, imported.output
-    plan = live.cli("plan", "--detailed-exitcode", env=FAST)
+    plan = live.cli("plan", "--format", "json", env=FAST)
     assert plan.exit_code == 0, plan.output
+    changes = json.loads(plan.stdout)["changes"]
+    assert {(c["address"], c["action"]) for c in changes} == {
+        ("registered_model.main.ml.churn", "adopt"),
+        ("model_alias.main.ml.churn@prod", "adopt"),
+        ("vector_search_endpoint.hand-made", "adopt"),
+    }
+    assert all(c["diffs"] == [] for c in changes), "the import is faithful"
+    applied = live.cli("apply", "--auto-approve", env=FAST)
+    assert applied.exit_code == 0, applied.output
+    assert live.cli("plan", "--detailed-exitcode", env=FAST).exit_code == 0
 
     # A new model made by hand: its kind's file exists, so importing it is refused without
     # --force; into another directory it is adopted, and the already declared one is skipped.
@@ -174,4 +187,5 @@ def test_unmanaged_assets_made_by_hand(tmp_path: Path) -> None:
     new = yaml.safe_load((live.root / "manifests" / "new" / "registered_models.yaml").read_text())
     names = [m["name"] for m in new["registered_models"]]
     assert names[0] == "main.ml.fraud" and "main.ml.churn" not in names
-    assert live.cli("plan", "--detailed-exitcode", env=FAST).exit_code == 0
+    adopt = live.cli("plan", "--detailed-exitcode", env=FAST)
+    assert adopt.exit_code == 2 and "<= registered_model.main.ml.fraud (adopt)" in adopt.stdout

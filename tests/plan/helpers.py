@@ -37,7 +37,7 @@ def desired_state(
 
 
 def live_asset(
-    kind: KindName, name: str, raw: Mapping[str, Any], owner: str | None = None
+    kind: KindName, name: str, raw: Mapping[str, Any], owner: str | None = PROJECT
 ) -> LiveAsset:
     doc, extra = normalize(kind, raw), tuple(unmodelled(kind, raw))
     return LiveAsset(kind=kind, name=name, doc=doc, raw=raw, owner=owner, unmodelled=extra)
@@ -148,6 +148,6 @@ def model_raw(aliases: Mapping[str, int | str], **extra: Any) -> dict[str, Any]:
     }
 
 
-def alias_asset(alias: str, version: int | str, owner: str | None = None) -> LiveAsset:
+def alias_asset(alias: str, version: int | str, owner: str | None = PROJECT) -> LiveAsset:
     raw = {"model": MODEL, "alias_name": alias, "version_num": version}
     return live_asset(KindName.MODEL_ALIAS, f"{MODEL}@{alias}", raw, owner)

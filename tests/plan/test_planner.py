@@ -136,7 +136,7 @@ def _owned_leftovers() -> list:  # type: ignore[type-arg]
         ),
         live_asset(RM, "main.sch.old_model", model_raw({}), owner="proj"),
         live_asset(VSE, "theirs", {"name": "theirs", "endpoint_type": "STANDARD"}, owner="other"),
-        live_asset(VSE, "unmarked", {"name": "unmarked", "endpoint_type": "STANDARD"}),
+        live_asset(VSE, "unmarked", {"name": "unmarked", "endpoint_type": "STANDARD"}, None),
     ]
 
 

@@ -1,8 +1,11 @@
-"""A plan holding every action, a destructive change and a secret, for the golden tests."""
+"""A plan holding every action, a destructive change, a secret and unhealthy assets, for the
+golden tests."""
 
 from __future__ import annotations
 
 from reconciler.model.changes import Action, Change, FieldDiff, Plan, summarize
+from reconciler.model.digest import ManifestDigest
+from reconciler.model.health import AssetHealth, HealthStatus
 
 M = "main.support.intent_classifier"
 
@@ -65,6 +68,15 @@ def sample_plan() -> Plan:
             ),
         ),
         Change(
+            address="quota.databricks-meta-llama-3-3-70b-instruct",
+            kind="quota",
+            name="databricks-meta-llama-3-3-70b-instruct",
+            action=Action.ADOPT,
+            diffs=(
+                FieldDiff(path="rate_limits.endpoint.calls_per_minute", before=100, after=1000),
+            ),
+        ),
+        Change(
             address="registered_model.main.support.old_model",
             kind="registered_model",
             name="main.support.old_model",
@@ -79,4 +91,24 @@ def sample_plan() -> Plan:
         changes=changes,
         summary=summarize(changes),
         fingerprint="0" * 64,
+        manifests=ManifestDigest.of_bytes(
+            {"reconciler.yaml": b"project: support-assistant\n", "manifests/models.yaml": b"{}\n"}
+        ),
+        health=(
+            AssetHealth(
+                address="serving_endpoint.support-intent",
+                kind="serving_endpoint",
+                name="support-intent",
+                status=HealthStatus.DEGRADED,
+                message="config update ended UPDATE_FAILED: champion: DEPLOYMENT_FAILED"
+                " (Model version 4 is FAILED_REGISTRATION, not READY.)",
+            ),
+            AssetHealth(
+                address="vector_index.main.support.docs_index",
+                kind="vector_index",
+                name="main.support.docs_index",
+                status=HealthStatus.PROGRESSING,
+                message="PROVISIONING_INITIAL_SNAPSHOT: Index creation is pending.",
+            ),
+        ),
     )

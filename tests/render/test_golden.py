@@ -41,7 +41,7 @@ def test_secrets_never_render(fmt: str) -> None:
 def test_text_closing_line_and_destructive_first() -> None:
     out = render(sample_plan(), "text")
     lines = out.splitlines()
-    assert lines[-1] == "Plan: 1 to create, 2 to update, 1 to replace, 1 to delete."
+    assert lines[-1] == "Plan: 1 to create, 1 to adopt, 2 to update, 1 to replace, 1 to delete."
     assert out.index("DESTRUCTIVE") < out.index("-/+ vector_index") < out.index("+ vector_search")
     assert out.index("- registered_model.main.support.old_model") < out.index("~ model_alias")
 
@@ -62,7 +62,7 @@ def test_json_follows_the_contract() -> None:
     doc = json.loads(render(sample_plan(), "json"))
     assert doc["format_version"] == "1"
     assert doc["target"] == "prod"
-    assert doc["summary"] == {"create": 1, "update": 2, "replace": 1, "delete": 1}
+    assert doc["summary"] == {"create": 1, "update": 2, "replace": 1, "delete": 1, "adopt": 1}
     first = doc["changes"][0]
     assert set(first) >= {"address", "kind", "name", "action", "diffs", "depends_on"}
     assert first["diffs"] == [{"path": "version", "before": 3, "after": 4}]

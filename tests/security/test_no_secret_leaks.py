@@ -154,7 +154,7 @@ def test_stale_secret_reference_refuses_the_saved_plan_without_naming_it(
     serving.write_text(serving.read_text().replace(KEY, OTHER_KEY))
     refused = _invoke(ws, leaks, "apply", "-t", "ws", str(plan_file))
     assert refused.exit_code == 1
-    assert "is stale" in refused.stderr
+    assert "was planned from other manifests: manifests/serving.yaml (changed)" in refused.stderr
     assert f"serving_endpoint.{ENDPOINT}" in refused.stderr
     assert "served_entities.0.environment_vars.API_KEY" in refused.stderr
     leaks.check()

@@ -22,6 +22,7 @@ from reconciler.adapters.databricks.reading import KindReader, ReadRun
 from reconciler.adapters.databricks.writing import KindAdapter
 from reconciler.kinds.registry import rules_for
 from reconciler.model.errors import WorkspaceError
+from reconciler.model.health import Health
 from reconciler.model.resources import KindName
 
 KIND_MODULES = (registered_model, serving_endpoint, quota, vector_search_endpoint, vector_index)
@@ -52,6 +53,12 @@ def unmodelled(kind: KindName, raw: Mapping[str, Any]) -> list[str]:
     """The live object's writable fields the manifests cannot express (``LiveAsset``)."""
     found = adapter_for(kind).unmodelled
     return found(raw) if found is not None else []
+
+
+def health_of(kind: KindName, raw: Mapping[str, Any]) -> Health | None:
+    """A live API object's health, for the kinds that have a state of their own."""
+    check = adapter_for(kind).health
+    return check(raw) if check is not None else None
 
 
 def readers(run: ReadRun) -> list[KindReader]:

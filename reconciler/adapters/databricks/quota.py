@@ -99,6 +99,8 @@ def apply_quota(
         ) from None
     if not deleting:
         mark_quota(client, name, settings.project, present=True)
+    if change.action is Action.ADOPT and not change.diffs:
+        return  # the limits already are the manifest's: adopting writes only the marker
     body = dict(current.get("ai_gateway") or {})
     body["rate_limits"] = limits
     put_gateway(client, name, body, change.address)

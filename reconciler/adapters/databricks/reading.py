@@ -19,6 +19,7 @@ from databricks.sdk.errors import NotFound, PermissionDenied
 from databricks.sdk.errors.base import DatabricksError
 
 from reconciler.model.errors import WorkspaceError
+from reconciler.model.health import Health
 from reconciler.model.live import Held, LiveAsset, LiveState, ReadRequest
 from reconciler.model.resources import KindName, address_of
 
@@ -26,6 +27,7 @@ T = TypeVar("T")
 Task = Callable[[], None]
 Normalize = Callable[[KindName, Mapping[str, Any]], dict[str, Any]]
 Unmodelled = Callable[[KindName, Mapping[str, Any]], list[str]]
+HealthOf = Callable[[KindName, Mapping[str, Any]], Health | None]
 ROUNDS = 3
 
 
@@ -74,11 +76,13 @@ class ReadRun:
         request: ReadRequest,
         normalize: Normalize,
         unmodelled: Unmodelled | None = None,
+        health: HealthOf | None = None,
     ) -> None:
         self.client = client
         self.request = request
         self.normalize = normalize
         self.unmodelled = unmodelled
+        self.health = health
         self.project = request.owned_by
         self.owned_kinds = set(request.owned_kinds) if self.project else set()
         self.lock = threading.Lock()
@@ -116,6 +120,7 @@ class ReadRun:
             return
         doc = self.normalize(kind, raw)
         extra = tuple(self.unmodelled(kind, raw)) if self.unmodelled is not None else ()
+        health = self.health(kind, raw) if self.health is not None else None
         asset = LiveAsset(
             kind=kind,
             name=name,
@@ -126,6 +131,7 @@ class ReadRun:
             marked=marked,
             holds=holds,
             rebuild=rebuild,
+            health=health,
         )
         self.live.assets[address_of(kind, name)] = asset
 

@@ -386,6 +386,10 @@ def apply_model_alias(
         mark_alias(client, model, alias, settings.project, present=False)
         return
     doc = desired_of(change)
+    if change.action is Action.ADOPT and not change.diffs:
+        # Already where the manifest says: adopting writes the inventory record only.
+        mark_alias(client, model, alias, settings.project, present=True)
+        return
     version = int(doc["version"])
     wait_version_ready(client, model, version, address=change.address)
     # Marked before it is set: a crash in between leaves a marker naming no alias (ignored).

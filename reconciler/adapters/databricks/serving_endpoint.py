@@ -43,6 +43,7 @@ from reconciler.adapters.databricks.serving_config import (
     unmodelled_entity_fields,
 )
 from reconciler.adapters.databricks.serving_state import (
+    endpoint_health,
     read_endpoint,
     wait_entity_versions,
     wait_gone,
@@ -365,6 +366,7 @@ ADAPTERS = (
         apply_serving_endpoint,
         list_endpoints,
         unmodelled_endpoint_fields,
+        health=endpoint_health,
     ),
 )
 READER = EndpointReader

@@ -1,5 +1,5 @@
-"""A serving endpoint's update state, and the waits writes do on it: config updates take
-minutes on Databricks, and an endpoint takes one update at a time."""
+"""A serving endpoint's update state, its health, and the waits writes do on it: config updates
+take minutes on Databricks, and an endpoint takes one update at a time."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 
 from reconciler.adapters.databricks.model_versions import wait_version_ready
+from reconciler.model.health import Health, HealthStatus
 from reconciler.runtime import retry
 from reconciler.runtime.waits import poll_until
 
 API = "/api/2.0/serving-endpoints"
 Doc = dict[str, Any]
 ENDED_BADLY = ("UPDATE_FAILED", "UPDATE_CANCELED")
+ON_THE_WAY = ("DEPLOYMENT_CREATING", "DEPLOYMENT_RECOVERING")
+"""Served entity deployment states that end by themselves."""
 
 
 def read_endpoint(client: WorkspaceClient, name: str) -> Doc:
@@ -40,6 +43,46 @@ def failure_message(doc: Mapping[str, Any]) -> str:
                 messages.append(f"{entity.get('name')}: {text}")
     detail = "; ".join(messages) or "the endpoint gave no message"
     return f"config update ended {update_state(doc)}: {detail}"
+
+
+def endpoint_health(doc: Mapping[str, Any]) -> Health | None:
+    """Degraded: the last config update failed or was cancelled (the old config may still
+    serve), a served entity of the active config failed, or the endpoint is not ready with
+    nothing under way. Progressing: not ready (or updating) while a deployment is under way.
+    Healthy (None): READY and not updating, or no state given."""
+    state = doc.get("state") or {}
+    update, ready = state.get("config_update"), state.get("ready")
+    if update in ENDED_BADLY:
+        return Health(status=HealthStatus.DEGRADED, message=failure_message(doc))
+    entities = [(str(e.get("name")), e.get("state") or {}) for e in _active_entities(doc)]
+    failed = [(n, s) for n, s in entities if s.get("deployment") == "DEPLOYMENT_FAILED"]
+    if failed:
+        return Health(status=HealthStatus.DEGRADED, message=_entity_lines(failed))
+    moving = [(n, s) for n, s in entities if s.get("deployment") in ON_THE_WAY]
+    if ready == "READY" or ready is None:
+        if update == "IN_PROGRESS":
+            return Health(status=HealthStatus.PROGRESSING, message="config update IN_PROGRESS")
+        return None
+    if update == "IN_PROGRESS" or moving:
+        detail = _entity_lines(moving) if moving else "config update IN_PROGRESS"
+        return Health(status=HealthStatus.PROGRESSING, message=f"NOT_READY: {detail}")
+    detail = _entity_lines(entities) if entities else "no served entity is ready"
+    return Health(status=HealthStatus.DEGRADED, message=f"NOT_READY: {detail}")
+
+
+def _active_entities(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    config = doc.get("config") or {}
+    return [*(config.get("served_entities") or []), *(config.get("served_models") or [])]
+
+
+def _entity_lines(entities: list[tuple[str, Mapping[str, Any]]]) -> str:
+    parts = []
+    for name, state in entities:
+        text = str(state.get("deployment") or "UNKNOWN")
+        if state.get("deployment_state_message"):
+            text += f" ({state['deployment_state_message']})"
+        parts.append(f"{name}: {text}")
+    return "; ".join(parts)
 
 
 def wait_not_updating(client: WorkspaceClient, name: str, address: str) -> Doc:

@@ -40,6 +40,7 @@ from reconciler.kinds.diffing import raw_tags
 from reconciler.kinds.vector_search import DEFAULT_SUBTYPE, fold_schema
 from reconciler.model.changes import Action, Change
 from reconciler.model.errors import ApplyError
+from reconciler.model.health import Health, HealthStatus
 from reconciler.model.live import LiveAsset
 from reconciler.model.resources import KindName
 from reconciler.runtime import context, retry
@@ -209,12 +210,14 @@ class IndexReader(KindReader):
 
     def _task_get(self, name: str) -> Task:
         def task() -> None:
+            # Raw: the SDK's VectorIndexStatus drops status.detailed_state (health needs it).
             found = get_or_none(
-                f"vector index {name}", lambda: self.client.vector_search_indexes.get_index(name)
+                f"vector index {name}",
+                lambda: self.client.api_client.do("GET", f"{INDEXES}/{name}"),
             )
-            if found is not None:
+            if isinstance(found, dict):
                 with self.run.lock:
-                    self.indexes[name] = found.as_dict()
+                    self.indexes[name] = found
 
         return task
 
@@ -258,6 +261,22 @@ def list_indexes(client: WorkspaceClient) -> list[str]:
 def index_status(doc: Mapping[str, Any]) -> str:
     status = doc.get("status") or {}
     return str(status.get("detailed_state") or ("READY" if status.get("ready") else "NOT_READY"))
+
+
+def index_health(raw: Mapping[str, Any]) -> Health | None:
+    """Degraded: an OFFLINE* state (the endpoint is gone or stopped, or the build failed) or
+    any failed state (``ONLINE_PIPELINE_FAILED`` still answers queries but no longer syncs).
+    Progressing: not ready yet. ``detailed_state`` is only in the raw GET (the SDK drops it)."""
+    status = raw.get("status") or {}
+    state = str(status.get("detailed_state") or "")
+    message = str(status.get("message") or "")
+    label = state or ("READY" if status.get("ready") else "NOT_READY")
+    text = f"{label}: {message}" if message else label
+    if state.startswith("OFFLINE") or "FAILED" in state:
+        return Health(status=HealthStatus.DEGRADED, message=text)
+    if not status.get("ready", True):
+        return Health(status=HealthStatus.PROGRESSING, message=text)
+    return None
 
 
 def wait_index_ready(client: WorkspaceClient, name: str, address: str) -> None:
@@ -349,10 +368,20 @@ def apply_vector_index(
             return
     doc = desired_of(change)
     mark_index(client, str(doc["endpoint"]), change.name, project, present=True)
+    if change.action is Action.ADOPT:
+        return  # an index has no update call: an adopt (never with diffs) is its marker
     if change.action is Action.REPLACE and old_endpoint and old_endpoint != doc["endpoint"]:
         mark_index(client, old_endpoint, change.name, project, present=False)
     _create_index(client, change, doc)
 
 
-ADAPTERS = (KindAdapter(KindName.VECTOR_INDEX, normalize_index, apply_vector_index, list_indexes),)
+ADAPTERS = (
+    KindAdapter(
+        KindName.VECTOR_INDEX,
+        normalize_index,
+        apply_vector_index,
+        list_indexes,
+        health=index_health,
+    ),
+)
 READER = IndexReader

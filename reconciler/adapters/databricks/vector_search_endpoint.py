@@ -45,6 +45,7 @@ from reconciler.adapters.databricks.writing import (
 from reconciler.kinds.diffing import raw_tags, tags_to_dict
 from reconciler.model.changes import Action, Change
 from reconciler.model.errors import ApplyError
+from reconciler.model.health import Health, HealthStatus
 from reconciler.model.live import LiveAsset
 from reconciler.model.resources import KindName, address_of
 from reconciler.runtime import retry
@@ -191,6 +192,21 @@ def endpoint_state(doc: Mapping[str, Any]) -> str:
     return str((doc.get("endpoint_status") or {}).get("state") or "UNKNOWN")
 
 
+def vs_endpoint_health(raw: Mapping[str, Any]) -> Health | None:
+    """Healthy when ONLINE (or no state given); PROVISIONING and STARTING are on their way;
+    anything else (OFFLINE, STOPPED, STOPPING, RED_STATE, ...) is degraded: it serves nothing
+    until someone acts."""
+    status = raw.get("endpoint_status") or {}
+    state = status.get("state")
+    if not state or state == "ONLINE":
+        return None
+    message = f"{state}: {status['message']}" if status.get("message") else str(state)
+    progressing = state in ("PROVISIONING", "STARTING")
+    return Health(
+        status=HealthStatus.PROGRESSING if progressing else HealthStatus.DEGRADED, message=message
+    )
+
+
 def wait_online(client: WorkspaceClient, name: str, address: str) -> None:
     def failed(doc: Doc) -> str | None:
         if endpoint_state(doc) != "OFFLINE":
@@ -325,6 +341,7 @@ ADAPTERS = (
         normalize_vs_endpoint,
         apply_vector_search_endpoint,
         list_vs_endpoints,
+        health=vs_endpoint_health,
     ),
 )
 READER = EndpointListReader

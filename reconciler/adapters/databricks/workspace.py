@@ -16,7 +16,13 @@ from databricks.sdk import WorkspaceClient
 
 from reconciler.adapters.databricks.client import session_of
 from reconciler.adapters.databricks.concurrency import AdaptiveLimiter, CallMeter, Pool
-from reconciler.adapters.databricks.kinds import adapter_for, normalize, readers, unmodelled
+from reconciler.adapters.databricks.kinds import (
+    adapter_for,
+    health_of,
+    normalize,
+    readers,
+    unmodelled,
+)
 from reconciler.adapters.databricks.reading import ROUNDS, ReadRun
 from reconciler.model.changes import Change
 from reconciler.model.errors import ApplyError, WorkspaceError
@@ -50,7 +56,7 @@ class DatabricksWorkspace(Workspace):
 
     def read(self, request: ReadRequest) -> LiveState:
         started, calls = time.perf_counter(), self.meter.calls
-        run = ReadRun(self.client, request, normalize, unmodelled)
+        run = ReadRun(self.client, request, normalize, unmodelled, health_of)
         kind_readers = readers(run)
         for number in range(ROUNDS):
             self.pool.run([task for reader in kind_readers for task in reader.round(number)])

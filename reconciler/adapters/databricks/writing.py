@@ -19,6 +19,7 @@ from databricks.sdk.errors import NotFound
 from reconciler.adapters.databricks.reading import KindReader, ReadRun
 from reconciler.model.changes import Action, Change
 from reconciler.model.errors import ApplyError
+from reconciler.model.health import Health
 from reconciler.model.live import LiveAsset
 from reconciler.model.resources import KindName
 from reconciler.runtime import retry
@@ -47,6 +48,8 @@ class KindAdapter:
     unmodelled: Callable[[Mapping[str, Any]], list[str]] | None = None
     """The live API object's writable fields the manifests cannot express, as paths
     (``LiveAsset.unmodelled``); None when the kind's writes replace no object whole."""
+    health: Callable[[Mapping[str, Any]], Health | None] | None = None
+    """Whether a live API object works (None: healthy); None for kinds without a state."""
 
 
 Reader = Callable[[ReadRun], KindReader]
@@ -72,8 +75,11 @@ def desired_of(change: Change) -> dict[str, Any]:
 
 
 def touches(change: Change, *prefixes: str) -> bool:
-    """Whether the change's diffs touch a field under one of ``prefixes`` (all, when unknown)."""
-    if change.action is not Action.UPDATE or not change.diffs:
+    """Whether the change's diffs touch a field under one of ``prefixes`` (all, when unknown).
+    An adopt's diffs are always known: one without diffs touches nothing (only the marker)."""
+    if change.action is Action.UPDATE and not change.diffs:
+        return True
+    if change.action not in (Action.UPDATE, Action.ADOPT):
         return True
     return any(d.path == p or d.path.startswith(p + ".") for d in change.diffs for p in prefixes)
 
@@ -88,8 +94,10 @@ def ignore_missing(fn: Callable[[], object], *, what: str) -> None:
 
 def touched_keys(change: Change, field: str) -> set[str] | None:
     """The keys of map ``field`` (``tags``) the change's diffs name; None when the change writes
-    the whole map (not an update, or a diff of the map itself)."""
-    if change.action is not Action.UPDATE or not change.diffs:
+    the whole map (not an update or adopt, or a diff of the map itself)."""
+    if change.action is Action.UPDATE and not change.diffs:
+        return None
+    if change.action not in (Action.UPDATE, Action.ADOPT):
         return None
     keys: set[str] = set()
     for diff in change.diffs:

@@ -212,8 +212,10 @@ class MlflowWorkspace(MlflowConnection, Workspace):
             if desired.get("owner"):
                 raise no_owner(change.address)
             self._create_model(name, desired, change.address)
-        elif change.action == Action.UPDATE:
+        elif change.action in (Action.UPDATE, Action.ADOPT):
             self._update_model(name, change, live)
+            if change.action == Action.ADOPT and self.project:
+                self._call(self.registry.set_registered_model_tag, name, OWNER_TAG, self.project)
         elif change.action == Action.DELETE:
             self._delete_model(name, live, change.address)
         else:
@@ -251,7 +253,7 @@ class MlflowWorkspace(MlflowConnection, Workspace):
             self._sync_model(name, ops_to_converge(live.doc, desired))
 
     def _update_model(self, name: str, change: Change, live: LiveAsset | None) -> None:
-        if change.diffs:
+        if change.diffs or change.action == Action.ADOPT:
             ops = ops_from_diffs(change)
         else:
             ops = ops_to_converge(live.doc if live is not None else {}, change.desired or {})
@@ -283,6 +285,8 @@ class MlflowWorkspace(MlflowConnection, Workspace):
                 self._call(self.registry.delete_registered_model_alias, model, alias)
             return
         desired = change.desired or {}
+        if change.action == Action.ADOPT and not change.diffs:
+            return  # an alias is owned through its model's tag, which the model's adopt writes
         if "version" not in desired:
             raise WorkspaceError("alias change carries no version", address=change.address)
         number = int(desired["version"])

@@ -8,6 +8,7 @@ registers them); the manifests live in a git repository so that rollback is a re
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from click.testing import CliRunner, Result
 from fixtures.mlflow_registry import SQLITE, Registry
 
 from reconciler.cli import cli
+from reconciler.model.live import OWNER_TAG
 
 PROJECT_FILE = """\
 project: %(project)s
@@ -231,4 +233,15 @@ def test_import_writes_manifests_that_plan_clean(
     written = (project / "manifests" / "imported" / "registered_models.yaml").read_text()
     assert model in written and "champion: 2" in written
 
+    # Imported, nobody owns them yet: the plan adopts them without changing a field.
+    planned = run(project, "plan", "--format", "json")
+    assert planned.exit_code == 0, planned.output
+    changes = json.loads(planned.stdout)["changes"]
+    actions = {c["address"]: c["action"] for c in changes}
+    assert actions[f"registered_model.{model}"] == "adopt"
+    assert actions[f"model_alias.{model}@champion"] == "adopt"
+    assert set(actions.values()) == {"adopt"}
+    assert all(c["diffs"] == [] for c in changes)
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    assert client.get_registered_model(model).tags[OWNER_TAG] == trained.project
     assert run(project, "plan", "--detailed-exitcode").exit_code == 0
