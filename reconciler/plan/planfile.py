@@ -62,7 +62,9 @@ def loads(text: str, *, source: str = "plan") -> Plan:
             f"{source} is not JSON (line {exc.lineno} column {exc.colno}): {exc.msg}", hint=HINT
         ) from None
     except RecursionError:
-        raise PlanError(f"{source} is nested too deeply to be a plan", hint=HINT) from None
+        raise PlanError(
+            f"{source} nests more than {MAX_DEPTH} levels deep; {_NOT_A_PLAN}", hint=HINT
+        ) from None
     except ValueError as exc:
         raise PlanError(f"{source} is not JSON: {exc}", hint=HINT) from None
     if depth(data) > MAX_DEPTH:

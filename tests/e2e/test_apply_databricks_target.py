@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -50,3 +52,36 @@ def test_locked_databricks_target_names_the_holder(
     assert "target 'ws' is locked by" in refused.output
     assert lock_path("support-assistant", "ws") in refused.output
     assert run(ws_project, "apply", "-t", "ws", "--auto-approve").exit_code == 0
+
+
+def test_tampered_plan_file_is_refused_before_the_lease_is_written(
+    ws_project: Path, sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a Databricks target the lock is a file written to the workspace: a plan file that
+    is not what planning gives now is refused before it, so the workspace sees only reads."""
+    plan_file = tmp_path / "plan.json"
+    assert run(ws_project, "plan", "-t", "ws", "-o", str(plan_file)).exit_code == 0
+    doc = json.loads(plan_file.read_text())
+    index = next(i for i, c in enumerate(doc["changes"]) if c["action"] == "create")
+    doc["changes"][index]["action"] = "update"
+    doc["summary"] = {**doc["summary"], "create": doc["summary"]["create"] - 1, "update": 1}
+    plan_file.write_text(json.dumps(doc))
+    seen: list[tuple[str, str]] = []
+    respond = sandbox.respond
+
+    def recording(method: str, target: str, headers: Any, body: bytes) -> Any:
+        seen.append((method, target))
+        return respond(method, target, headers, body)
+
+    monkeypatch.setattr(sandbox, "respond", recording)
+    refused = run(ws_project, "apply", "-t", "ws", str(plan_file))
+    assert refused.exit_code == 1
+    assert f"change {index + 1} (" in refused.stderr
+    assert "action is update in the plan file, create now" in refused.stderr
+    assert seen and {method for method, _ in seen} == {"GET"}, seen
+    # The untouched file applies: planned again before the lease and under it.
+    assert run(ws_project, "plan", "-t", "ws", "-o", str(plan_file)).exit_code == 0
+    seen.clear()
+    applied = run(ws_project, "apply", "-t", "ws", str(plan_file))
+    assert applied.exit_code == 0, applied.output
+    assert any(target.startswith("/api/2.0/workspace/import") for _, target in seen)
