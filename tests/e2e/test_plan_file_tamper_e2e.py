@@ -3,8 +3,8 @@ by ``apply PLAN_FILE`` with exit 1, a message naming the first difference, and n
 the sandbox's whole state (every object of its database) is the same before and after.
 
 One project is applied and planned once (three changes, in order: a quota, an alias move, the
-endpoint serving that alias); each case runs on a copy of it. The last case applies the untouched file, so the
-refusals are not a refusal of everything.
+endpoint serving that alias); each case runs on a copy of it. The last case applies the
+untouched file, so the refusals are not a refusal of everything.
 """
 
 from __future__ import annotations
