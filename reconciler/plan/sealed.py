@@ -60,16 +60,6 @@ def seal(plan: Plan, salt: str | None = None) -> Plan:
     return plan.model_copy(update={"changes": tuple(changes)})
 
 
-def has_sealed(value: Any) -> bool:
-    if isinstance(value, str):
-        return MARKER.match(value) is not None
-    if isinstance(value, Mapping):
-        return any(has_sealed(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(has_sealed(v) for v in value)
-    return False
-
-
 def first_mismatch(saved: Any, fresh: Any, path: str = "") -> tuple[str, bool] | None:
     """Where ``saved`` (a value read back from a plan file, markers and all) first differs from
     ``fresh`` (the same value computed now, in its JSON form), and whether it is a sealed
