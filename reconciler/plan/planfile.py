@@ -16,13 +16,12 @@ traceback or a hang.
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler.manifest.inputs import NotRegular, TooLarge, read_regular_file
 from reconciler.model.changes import FORMAT_VERSION, Plan
 from reconciler.model.errors import PlanError
 from reconciler.plan.sealed import seal
@@ -116,27 +115,17 @@ def depth(value: Any) -> int:
 
 
 def read_bounded(path: Path, limit: int = MAX_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes: a FIFO or a device is refused
-    without blocking on it, and a larger file without reading it all."""
+    """The bytes of a regular file of at most ``limit`` bytes (the loader's bounded reader: a
+    FIFO or a device is refused without blocking on it, a larger file without reading it)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return read_regular_file(path, limit)
+    except NotRegular as exc:
+        what = exc.kind if exc.kind == "not a regular file" else f"{exc.kind}, not a regular file"
+        raise PlanError(f"plan file {path} is {what}", hint=HINT) from None
+    except TooLarge:
+        raise PlanError(f"{path} is larger than {_mib(limit)}; {_NOT_A_PLAN}", hint=HINT) from None
     except OSError as exc:
-        raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise PlanError(f"plan file {path} is not a regular file", hint=HINT)
-        chunks, size = [], 0
-        while size <= limit and (chunk := os.read(fd, min(1 << 20, limit + 1 - size))):
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise PlanError(f"cannot read plan file {path}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > limit:
-        raise PlanError(f"{path} is larger than {_mib(limit)}; {_NOT_A_PLAN}", hint=HINT)
-    return data
+        raise PlanError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
 
 
 def load(path: Path | str) -> Plan:
