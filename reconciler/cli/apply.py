@@ -140,9 +140,10 @@ def apply(
     change_timeouts: dict[str, float],
     ref: str | None,
 ) -> None:
-    """Apply the plan: create, update and (with --allow-delete) delete assets until the
-    workspace matches the manifests. With PLAN (from 'plan -o'), apply exactly that plan,
-    refusing it if the workspace changed since.
+    """Apply the plan: create, update, adopt and (with --allow-delete) delete assets until
+    the workspace matches the manifests. With PLAN (from 'plan -o'), apply exactly that plan:
+    apply plans again and refuses, before any write, unless that gives exactly the saved plan
+    (same project, target, manifests, live state and changes).
 
     \b
     Exit codes: 0 applied (or nothing to do), 1 refused or failed (summary lists each failure).

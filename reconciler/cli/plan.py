@@ -33,7 +33,8 @@ from reconciler.render import Format, render
     "--out",
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Save the plan (with a fingerprint of the live state) for 'apply PLAN_FILE'.",
+    help="Save the plan (with a fingerprint of the live state and a digest of the manifests)"
+    " for 'apply PLAN_FILE'.",
 )
 @format_option("pull-request comments")
 @click.option(
@@ -46,7 +47,9 @@ from reconciler.render import Format, render
 def plan(
     target: str | None, out: Path | None, fmt: str, detailed_exitcode: bool, ref: str | None
 ) -> None:
-    """Show the changes that would bring the target to the manifests' desired state.
+    """Show the changes that would bring the target to the manifests' desired state, and
+    the declared assets that are not healthy (with the workspace's message). A declared asset
+    that exists and no project owns is shown as `adopt`: apply takes it over.
 
     Only reads: no write call is made. Exit 0 on success (with --detailed-exitcode: 0 when
     nothing changes, 2 when something does), 1 on error.
