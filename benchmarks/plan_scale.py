@@ -30,15 +30,20 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
 from reconciler.adapters.databricks.client import sandbox_client
+from reconciler.adapters.databricks.registered_model import alias_inventory_key
+from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
+from reconciler.adapters.databricks.vector_index import index_marker_key
 from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 from reconciler.commands.plan import make_plan
 from reconciler.manifest import load_project
+from reconciler.model.live import OWNER_TAG
 from reconciler.runtime.logs import configure_logging
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
 
 UNIT = 6
 """Assets per unit: a model, its two aliases, an endpoint serving it, a quota, an index."""
 INDEXES_PER_VS = 25
+PROJECT = "bench"
 
 
 def build_project(root: Path, n: int) -> int:
@@ -89,18 +94,23 @@ def build_project(root: Path, n: int) -> int:
 
 
 def fill(state: Path, units: int) -> None:
-    """Create everything the manifests declare, concurrently, with no latency."""
+    """Create everything the manifests declare, concurrently, with no latency, marked as the
+    project's own as its apply would leave them (unmarked assets would each plan an adopt)."""
     with SandboxServer(state, config=SandboxConfig.fast()) as server:
         w = sandbox_client(server.url)
         with ThreadPoolExecutor(16) as pool:
-            list(pool.map(lambda i: _vs(w, i), range(0, units, INDEXES_PER_VS)))
+            list(pool.map(lambda i: _vs(w, i, units), range(0, units, INDEXES_PER_VS)))
             time.sleep(0.1)  # let the VS endpoints come online
             list(pool.map(lambda i: _unit(w, i), range(units)))
 
 
-def _vs(w: WorkspaceClient, i: int) -> None:
+def _vs(w: WorkspaceClient, i: int, units: int) -> None:
     name = f"vs-{i // INDEXES_PER_VS:04d}"
     w.vector_search_endpoints.create_endpoint(name, vectorsearch.EndpointType.STANDARD)
+    held = range(i, min(i + INDEXES_PER_VS, units))
+    markers = [(index_marker_key(f"main.bench.idx{j:05d}"), PROJECT) for j in held]
+    tags = [vectorsearch.CustomTag(key=k, value=v) for k, v in [(OWNER_TAG, PROJECT), *markers]]
+    w.vector_search_endpoints.update_endpoint_custom_tags(name, tags)
 
 
 def _unit(w: WorkspaceClient, i: int) -> None:
@@ -108,6 +118,12 @@ def _unit(w: WorkspaceClient, i: int) -> None:
     register_versions_up_to(w, model, 2)
     w.registered_models.set_alias(model, "champion", 1)
     w.registered_models.set_alias(model, "challenger", 2)
+    marks = {OWNER_TAG: PROJECT, alias_inventory_key(PROJECT): "challenger,champion"}
+    w.api_client.do(
+        "PATCH",
+        f"/api/2.1/unity-catalog/securable-tags/FUNCTION/{model}",
+        body={"changes": {"add_tags": [{"key": k, "value": v} for k, v in marks.items()]}},
+    )
     entity = serving.ServedEntityInput(
         name="champion",
         entity_name=model,
@@ -118,6 +134,10 @@ def _unit(w: WorkspaceClient, i: int) -> None:
     w.serving_endpoints.create(
         f"ep-{i:05d}",
         config=serving.EndpointCoreConfigInput(name=f"ep-{i:05d}", served_entities=[entity]),
+        tags=[
+            serving.EndpointTag(key=OWNER_TAG, value=PROJECT),
+            serving.EndpointTag(key=QUOTA_TAG, value=PROJECT),
+        ],
         ai_gateway=serving.AiGatewayConfig(
             rate_limits=[
                 serving.AiGatewayRateLimit(

@@ -66,8 +66,8 @@ def check_exact(saved: Plan, fresh: Plan, source: str) -> None:
     check_identity(saved, fresh.project, target, source)
     assert saved.manifests is not None  # check_identity refuses a plan without them
     difference = first_difference(saved, fresh)
-    if fresh.manifests is not None and saved.manifests != fresh.manifests:
-        changed = fresh.manifests.changes_since(saved.manifests)
+    if saved.manifests != fresh.manifests:
+        changed = fresh.manifests.changes_since(saved.manifests) if fresh.manifests else []
         what = ", ".join(changed) if changed else "the digest in the file does not match its files"
         detail = f" ({difference})" if difference else ""
         raise ApplyError(
