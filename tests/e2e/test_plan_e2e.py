@@ -232,8 +232,24 @@ def test_assets_made_by_hand_are_adopted_then_owned(example_project: Path) -> No
     assert doc["summary"] == {"create": 0, "update": 0, "replace": 0, "delete": 0, "adopt": 9}
     with workspace(example_project) as w:
         version_before = w.serving_endpoints.get("support-intent").config.config_version  # type: ignore[union-attr]
+    # Every write but a marker fails: adopting without diffs must make none of them.
+    not_markers = ",".join(
+        f"{operation}=400"
+        for operation in [
+            "registered_models.update",
+            "registered_models.set_alias",
+            "mlflow.set_model_version_tag",
+            "serving_endpoints.update_config",
+            "serving_endpoints.put_ai_gateway",
+            "permissions.set",
+            "vector_search_endpoints.update_endpoint_budget_policy",
+            "vector_search_indexes.create_index",
+        ]
+    )
     applied = CliRunner().invoke(
-        cli, ["--project", str(example_project), "apply", "--auto-approve"]
+        cli,
+        ["--project", str(example_project), "apply", "--auto-approve"],
+        env={"RECONCILER_SANDBOX_FAIL_OPERATIONS": not_markers},
     )
     assert applied.exit_code == 0, applied.output
     assert plan(example_project, "--detailed-exitcode").exit_code == 0
