@@ -145,16 +145,13 @@ def _plan_resource(
         found.append(FieldDiff(path=f"tags.{OWNER_TAG}", before=None, after=desired.project))
     immutable = rules.needs_replace(found)
     action, reason = (Action.ADOPT if adopting else Action.UPDATE), None
-    if adopting and (immutable or asset.rebuild is not None):
-        why = (
-            f"{', '.join(sorted({d.path for d in immutable}))} cannot change in place"
-            if immutable
-            else f"it must be rebuilt: {asset.rebuild}"
-        )
+    if adopting and immutable:
+        # (An orphaned asset, ``rebuild``, is dead whoever owned it: it is replaced below.)
         raise PlanError(
             f"{resource.address} exists and no project owns it; adopting it would replace it"
-            f" ({why}), and what nobody owns is never replaced",
-            location=desired.location_of(resource.address, immutable[0].path if immutable else ""),
+            f" ({', '.join(sorted({d.path for d in immutable}))} cannot change in place), and"
+            " what nobody owns is never replaced",
+            location=desired.location_of(resource.address, immutable[0].path),
             hint="make the manifest match the live asset ('reconciler import' writes it),"
             " apply to adopt it, then change it in a later plan",
         )
