@@ -149,14 +149,37 @@ def _diffs_difference(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> s
     old_paths, new_paths = [d["path"] for d in old], [d["path"] for d in new]
     if old_paths != new_paths:
         return f"diffs are on {_show(old_paths)} in the plan file, {_show(new_paths)} now"
-    for before, after in zip(old, new, strict=True):
-        if first_mismatch(before, after) is not None:
-            return (
-                f"field {before['path']} is {_show(before.get('before'))} ->"
-                f" {_show(before.get('after'))} in the plan file, {_show(after.get('before'))}"
-                f" -> {_show(after.get('after'))} now"
-            )
+    for saved, fresh in zip(old, new, strict=True):
+        if first_mismatch(saved, fresh) is None:
+            continue
+        for side in ("before", "after"):
+            found = first_mismatch(saved.get(side), fresh.get(side))
+            if found is not None and found[0]:
+                # Inside an object: name the innermost field that differs, and its two values.
+                sub = found[0]
+                was, now = _at(saved.get(side), sub), _at(fresh.get(side), sub)
+                return (
+                    f"field {saved['path']}.{sub} ({side}) is {_show(was)} in the plan file,"
+                    f" {_show(now)} now"
+                )
+        return (
+            f"field {saved['path']} is {_show(saved.get('before'))} ->"
+            f" {_show(saved.get('after'))} in the plan file, {_show(fresh.get('before'))}"
+            f" -> {_show(fresh.get('after'))} now"
+        )
     return "diffs differ"
+
+
+def _at(value: Any, path: str) -> Any:
+    """The value at a dotted path (as ``first_mismatch`` names it); None where it is absent."""
+    for key in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
 
 
 def _json(change: Change) -> dict[str, Any]:

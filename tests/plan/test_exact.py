@@ -166,3 +166,19 @@ def test_project_target_summary_and_missing_digest_are_refused_before_reading() 
 
 def test_no_difference_in_an_empty_plan() -> None:
     assert first_difference(_plan(), _plan()) is None
+
+
+def test_a_difference_inside_an_object_diff_names_the_innermost_field() -> None:
+    def entity(ref: str) -> Change:
+        env = {"K": ref, "LOG": "info"}
+        return _endpoint(ref).model_copy(
+            update={
+                "diffs": (FieldDiff(path="served_entities.x", after={"environment_vars": env}),)
+            }
+        )
+
+    message = _refusal(_saved(_plan(entity(REF))), _plan(entity("{{secrets/scope-x/other}}")))
+    assert "change 1 (serving_endpoint.ep): field served_entities.x.environment_vars.K (after)" in (
+        message
+    )
+    assert "scope-x" not in message and "key-y" not in message and "(secret " in message

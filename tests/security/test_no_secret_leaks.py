@@ -156,7 +156,7 @@ def test_stale_secret_reference_refuses_the_saved_plan_without_naming_it(
     assert refused.exit_code == 1
     assert "was planned from other manifests: manifests/serving.yaml (changed)" in refused.stderr
     assert f"serving_endpoint.{ENDPOINT}" in refused.stderr
-    assert "served_entities.0.environment_vars.API_KEY" in refused.stderr
+    assert "environment_vars.API_KEY" in refused.stderr
     leaks.check()
     assert ENDPOINT not in {e.name for e in sdk_on.serving_endpoints.list()}
 
