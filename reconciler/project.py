@@ -110,6 +110,13 @@ class Target(_Model):
         " e.g. 45m, 1h30m), e.g. {serving_endpoint: 1h}; defaults per kind: serving_endpoint"
         " 45m, vector_search_endpoint 75m, vector_index 75m, others 20m.",
     )
+    max_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="databricks, sandbox: the most read calls in flight at once (default 64);"
+        " reads start at 8 and adapt to the workspace's answers below this ceiling",
+    )
     variables: dict[str, Any] = Field(default_factory=dict)
     prune: bool = Field(default=False, description="Plan deletes for owned assets left out.")
     ignore: list[IgnoreRule] = Field(default_factory=list)
@@ -165,6 +172,11 @@ class Project(_Model):
             return Location(self.file, 1, 1)
         found: Location = self.positions.find(tuple(path))
         return found
+
+    def with_target(self, target_name: str, **changes: Any) -> Project:
+        """The project with one target's settings changed (command-line overrides)."""
+        target = self.targets[target_name].model_copy(update=changes)
+        return self.model_copy(update={"targets": {**self.targets, target_name: target}})
 
     def include_for(self, target_name: str) -> list[str]:
         target = self.targets[target_name]

@@ -45,11 +45,12 @@ def _open(project: Project, name: str, target: Target) -> Workspace:
     if target.type not in (TargetType.SANDBOX, TargetType.DATABRICKS):
         raise WorkspaceError(f"target {name!r}: unknown type {target.type!r}")
     # Lazy: databricks-sdk takes seconds to import; --help and validate never need it.
-    from reconciler.adapters.databricks.client import sandbox_client, target_client
+    from reconciler.adapters.databricks.client import ClientSettings, sandbox_client, target_client
     from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 
     if target.type is TargetType.DATABRICKS:
-        return DatabricksWorkspace(target_client(target, name=name))
+        client = target_client(target, name=name)
+        return DatabricksWorkspace(client, max_concurrency=target.max_concurrency)
     config = SandboxConfig()
     config.faults.rate_limit = target.rate_limit
     config.faults.latency_ms = target.latency_ms or 0.0
@@ -66,11 +67,11 @@ def _open(project: Project, name: str, target: Target) -> Workspace:
             hint="is another 'reconciler sandbox serve' using the same state directory?",
         ) from None
     try:
-        client = sandbox_client(server.url)
+        client = sandbox_client(server.url, ClientSettings.for_target(target))
     except BaseException:
         server.stop()
         raise
-    return DatabricksWorkspace(client, on_close=server.stop)
+    return DatabricksWorkspace(client, max_concurrency=target.max_concurrency, on_close=server.stop)
 
 
 def mlflow_workspace(project: Project, name: str, target: Target) -> MlflowWorkspace:

@@ -112,6 +112,11 @@ class RegisteredModelRules(KindRules):
         doc.pop("aliases", None)  # aliases are model_alias assets of their own
         return doc
 
+    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
+        """The owner is not on the read that carries aliases and tags: read it only when the
+        manifest sets one."""
+        return frozenset({ExtraRead.OWNER}) if doc.get("owner") is not None else frozenset()
+
     def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
         diffs = []
         for field in ("comment", "owner"):
@@ -199,7 +204,9 @@ class ModelAliasRules(KindRules):
     def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
         spec = resource.spec
         assert isinstance(spec, ModelAliasSpec)
-        ctx.check_version(resource, "version", spec.model, spec.version)
+        live = ctx.live_doc(resource)
+        if live is None or as_int(live.get("version")) != spec.version:
+            ctx.check_version(resource, "version", spec.model, spec.version)  # a move only
         return spec.doc()
 
     def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:

@@ -9,6 +9,7 @@ version that does not exist or is not READY stops the plan at the manifest line 
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from typing import Any
 
 from reconciler.kinds.registered_model import ModelAliasSpec, alias_address
 from reconciler.model.errors import PlanError
@@ -40,7 +41,13 @@ class Resolver:
         version = asset.doc.get("version")
         return int(version) if version is not None else None
 
-    def alias_version(self, resource: Resource, path: str, model: str, alias: str) -> int:
+    def live_doc(self, resource: Resource) -> Mapping[str, Any] | None:
+        asset = self.live.assets.get(resource.address)
+        return asset.doc if asset is not None else None
+
+    def alias_version(
+        self, resource: Resource, path: str, model: str, alias: str, *, in_place: int | None
+    ) -> int:
         version = self._declared_alias(model, alias)
         if version is None:
             version = self._live_alias(model, alias)
@@ -52,7 +59,8 @@ class Resolver:
                 hint=f"declare the alias under registered_models ({model}: aliases) or name a"
                 " version",
             )
-        self.check_version(resource, path, model, version)
+        if version != in_place:
+            self.check_version(resource, path, model, version)
         return version
 
     def check_version(self, resource: Resource, path: str, model: str, version: int) -> None:
@@ -76,7 +84,9 @@ class Resolver:
 
 class Collector:
     """A DesiredContext that records what the real pass will look up, so the adapter reads
-    exactly the aliases and versions the manifests need (run before the live state exists)."""
+    exactly the aliases and versions the plan needs: run before the live state exists (every
+    alias named; every version named, for ``sandbox seed``), then on the live state (only the
+    versions that aliases and served entities change to)."""
 
     def __init__(self, desired: DesiredState, live: LiveState) -> None:
         self.inner = Resolver(desired, live)
@@ -85,14 +95,20 @@ class Collector:
         self.aliases: set[str] = set()
         self.versions: set[tuple[str, int]] = set()
 
-    def alias_version(self, resource: Resource, path: str, model: str, alias: str) -> int:
+    def live_doc(self, resource: Resource) -> Mapping[str, Any] | None:
+        return self.inner.live_doc(resource)
+
+    def alias_version(
+        self, resource: Resource, path: str, model: str, alias: str, *, in_place: int | None
+    ) -> int:
         version = self.inner._declared_alias(model, alias)
         if version is None:
             version = self.inner._live_alias(model, alias)
         if version is None:
             self.aliases.add(alias_address(model, alias))
             return 1
-        self.versions.add((model, version))
+        if version != in_place:
+            self.versions.add((model, version))
         return version
 
     def check_version(self, resource: Resource, path: str, model: str, version: int) -> None:

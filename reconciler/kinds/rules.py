@@ -34,12 +34,21 @@ class DesiredContext(Protocol):
     """The identity planning (and applying) as a permissions principal (``{"user": ...}``),
     when a kind asked for it (``ExtraRead.CALLER``); None before the live state is read."""
 
-    def alias_version(self, resource: Resource, path: str, model: str, alias: str) -> int:
-        """The version ``model@alias`` will point to after this plan; PlanError if none."""
+    def live_doc(self, resource: Resource) -> Mapping[str, Any] | None:
+        """The live document of the asset (None when it does not exist or is not read yet)."""
+        ...
+
+    def alias_version(
+        self, resource: Resource, path: str, model: str, alias: str, *, in_place: int | None
+    ) -> int:
+        """The version ``model@alias`` will point to after this plan; PlanError if none, and
+        a ``check_version`` of it unless it is ``in_place`` (what the live asset already has
+        at ``path``: nothing changes there, so its status does not matter)."""
         ...
 
     def check_version(self, resource: Resource, path: str, model: str, version: int) -> None:
-        """PlanError at the manifest location when the version is missing or not READY."""
+        """PlanError at the manifest location when the version is missing or not READY. Kinds
+        ask only for a version that changes: a version a plan does not move to is never read."""
         ...
 
 

@@ -176,6 +176,16 @@ def _set_fields(entity: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def served_now(live: Mapping[str, Any] | None) -> dict[tuple[str, str], int]:
+    """(entity name, model) -> the version a live endpoint document serves under that name."""
+    out: dict[tuple[str, str], int] = {}
+    for entity in (live or {}).get("served_entities") or []:
+        version = as_int(entity.get("version"))
+        if isinstance(version, int):
+            out[(str(entity.get("name")), str(entity.get("entity")))] = version
+    return out
+
+
 def diff_entities(
     desired: Sequence[Mapping[str, Any]], live: Sequence[Mapping[str, Any]]
 ) -> list[FieldDiff]:

@@ -24,6 +24,7 @@ from reconciler.kinds.served_entity import (
     diff_entities,
     import_entity,
     kept_entity_fields,
+    served_now,
 )
 from reconciler.model.changes import Action, FieldDiff
 from reconciler.model.errors import ManifestError
@@ -191,18 +192,22 @@ class ServingEndpointRules(KindRules):
         spec = resource.spec
         assert isinstance(spec, ServingEndpointSpec)
         doc = spec.doc()
+        serving = served_now(ctx.live_doc(resource))
         entities = []
         for i, entity in enumerate(spec.served_entities):
             ed = entity.doc()
             model = entity.model_name
+            # The version this entity already serves: a version in place is not checked.
+            in_place = serving.get((entity.name, model))
             if entity.alias:
                 path = f"served_entities.{i}.entity"
-                version = ctx.alias_version(resource, path, model, entity.alias)
+                version = ctx.alias_version(resource, path, model, entity.alias, in_place=in_place)
                 ed["alias"] = entity.alias
             else:
                 assert entity.version is not None
                 version = entity.version
-                ctx.check_version(resource, f"served_entities.{i}.version", model, version)
+                if version != in_place:
+                    ctx.check_version(resource, f"served_entities.{i}.version", model, version)
             ed["entity"], ed["version"] = model, version
             entities.append(ed)
         doc["served_entities"] = entities

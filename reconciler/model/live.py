@@ -79,7 +79,13 @@ class ExtraRead(StrEnum):
     """Reads an adapter makes only for the assets that ask (each costs a call per asset)."""
 
     PERMISSIONS = "permissions"
+    """Serving endpoints whose manifest manages ``permissions``."""
     APPROVAL = "approval"
+    """Aliases (``model@alias``) whose manifest sets ``approval``: the approval tag of the
+    version each points to."""
+    OWNER = "owner"
+    """Registered models whose manifest sets ``owner`` (the call that carries aliases and tags
+    has no owner)."""
     CALLER = "caller"
     """Who runs the plan (one call, whoever asks): permissions keep its own access."""
 
@@ -93,16 +99,27 @@ class ReadRequest:
     owned_by: str | None = None
     """When set, also list assets of the requested kinds marked as owned by this project."""
     owned_kinds: Sequence[KindName] = ()
-    permissions_for: Sequence[str] = ()
-    """Serving endpoints whose permissions the manifests manage (an extra call each)."""
-    approvals_for: Sequence[str] = ()
-    """Aliases (``model@alias``) whose manifest sets ``approval``: the adapter reads the
-    approval tag of the version each points to (an extra call each)."""
     holds_of: Sequence[tuple[KindName, str]] = ()
     """Assets the plan may delete or replace: read them, and what they hold where that costs
     calls (the indexes on a Vector Search endpoint; other holds come with every read)."""
-    caller: bool = False
-    """Read the identity running the plan (``LiveState.caller``)."""
+    extra: Mapping[ExtraRead, Sequence[str]] = field(default_factory=dict)
+    """The names (per optional read) whose manifests ask for more than the asset itself."""
+
+    def extra_for(self, read: ExtraRead) -> Sequence[str]:
+        return self.extra.get(read, ())
+
+    @property
+    def permissions_for(self) -> Sequence[str]:
+        return self.extra_for(ExtraRead.PERMISSIONS)
+
+    @property
+    def approvals_for(self) -> Sequence[str]:
+        return self.extra_for(ExtraRead.APPROVAL)
+
+    @property
+    def caller(self) -> bool:
+        """Read the identity running the plan (``LiveState.caller``)."""
+        return bool(self.extra_for(ExtraRead.CALLER))
 
 
 @dataclass
@@ -115,6 +132,8 @@ class LiveState:
     ``{"user": "a@b.com"}`` or ``{"service_principal": "<application id>"}``; read when the
     request asks for it."""
     api_calls: int = 0
+    throttled: int = 0
+    """Calls the workspace answered 429 (each retried after its Retry-After)."""
     seconds: float = 0.0
 
     def fingerprint(self, addresses: Sequence[str] | None = None) -> str:

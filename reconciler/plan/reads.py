@@ -31,7 +31,8 @@ def read_request(
     desired: DesiredState, target: Target, live: LiveState, capabilities: frozenset[KindName]
 ) -> tuple[ReadRequest, Collector]:
     """Everything the planner will look at: declared assets, the aliases served entities name,
-    the assets they require, the versions named, and (with prune) what this project owns."""
+    the assets they require, the optional reads their manifests ask for, and (with prune) what
+    this project owns. The versions to read are the collector's (``read_live``)."""
     collector = Collector(desired, live)
     assets: set[str] = set(desired.resources)
     extra: dict[ExtraRead, list[str]] = {e: [] for e in ExtraRead}
@@ -47,24 +48,22 @@ def read_request(
     pairs = sorted((KindName(a.split(".", 1)[0]), a.split(".", 1)[1]) for a in assets)
     request = ReadRequest(
         assets=[p for p in pairs if p[0] in capabilities],
-        versions=sorted(collector.versions),
         owned_by=desired.project if target.prune else None,
         owned_kinds=sorted(capabilities) if target.prune else (),
-        permissions_for=sorted(extra[ExtraRead.PERMISSIONS]),
-        approvals_for=sorted(extra[ExtraRead.APPROVAL]),
-        caller=bool(extra[ExtraRead.CALLER]),
+        extra={read: tuple(sorted(names)) for read, names in extra.items() if names},
     )
     return request, collector
 
 
 def read_live(workspace: Workspace, desired: DesiredState, target: Target) -> LiveState:
-    """The assets (which tell what live aliases point to), then, only when there are any, the
-    versions that only those live aliases name, and what the assets the plan may delete or
-    replace hold."""
+    """The assets (which tell what live aliases point to and what endpoints serve), then, only
+    when there are any, the model versions the plan moves something to, and what the assets the
+    plan may delete or replace hold. A version an alias or a served entity already has is never
+    read: nothing changes there, so its status does not matter."""
     request, _ = read_request(desired, target, LiveState(), workspace.capabilities)
     live = workspace.read(request)
     _, second = read_request(desired, target, live, workspace.capabilities)
-    missing = sorted(second.versions - set(live.versions) - set(request.versions))
+    missing = sorted(second.versions - set(live.versions))
     if missing:
         _merge(live, workspace.read(ReadRequest(versions=missing)))
     destroyable = may_destroy(desired, target, live, second)
@@ -80,6 +79,7 @@ def read_live(workspace: Workspace, desired: DesiredState, target: Target) -> Li
 def _merge(live: LiveState, more: LiveState) -> None:
     live.versions.update(more.versions)
     live.api_calls += more.api_calls
+    live.throttled += more.throttled
     live.seconds += more.seconds
 
 

@@ -24,6 +24,8 @@ from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
 from reconciler.adapters.databricks.vector_index import index_marker_key
 from reconciler.cli import cli
 from reconciler.model.live import OWNER_TAG
+from reconciler.commands.plan import make_plan
+from reconciler.manifest import load_project
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
 
 CLF = "main.support.intent_classifier"
@@ -338,3 +340,50 @@ def test_other_formats_render(example_project: Path, fmt: str) -> None:
     assert "Plan: 6 to create, 3 to adopt, 0 to update, 0 to replace, 0 to delete." in result.stdout
     loud = "3 ASSETS TO ADOPT" if fmt == "text" else "**3 asset(s) to adopt**"
     assert loud in result.stdout
+
+
+def read_counts(project: Path) -> tuple[int, set[tuple[str, int]]]:
+    """The API calls a plan of the project made, and the model versions it read."""
+    result = make_plan(load_project(project), None)
+    return result.live.api_calls, set(result.live.versions)
+
+
+def test_a_matching_workspace_costs_one_call_per_object_and_reads_no_version(
+    example_project: Path,
+) -> None:
+    fill_to_match(example_project)
+    calls, versions = read_counts(example_project)
+    # 2 models (aliases and tags in one call each), the endpoint, the quota's endpoint, one
+    # list of Vector Search endpoints, the index, champion's approval (its manifest sets one),
+    # and one listing of the create intents (the assets filled here carry no marker). The 3
+    # aliases and 2 served entities already point at their versions: no version is read.
+    assert (calls, versions) == (8, set())
+
+
+def test_moving_an_alias_reads_the_version_it_moves_to_and_only_that(
+    example_project: Path,
+) -> None:
+    fill_to_match(example_project)
+    models = example_project / "manifests" / "models.yaml"
+    models.write_text(
+        models.read_text().replace("champion: {version: 2,", "champion: {version: 3,")
+    )
+    calls, versions = read_counts(example_project)
+    # champion and the endpoint's champion entity both move to version 3: one version read.
+    assert (calls, versions) == (9, {(CLF, 3)})
+
+
+def test_an_owner_in_the_manifest_costs_one_more_call(example_project: Path) -> None:
+    fill_to_match(example_project)
+    models = example_project / "manifests" / "models.yaml"
+    models.write_text(
+        models.read_text().replace(
+            "comment: Summarizes long ticket threads for agents",
+            "comment: Summarizes long ticket threads for agents\n    owner: ml-team",
+        )
+    )
+    result = make_plan(load_project(example_project), None)
+    assert result.live.api_calls == 9
+    assert [(c.address, [(d.path, d.after) for d in c.diffs]) for c in result.plan.changes] == [
+        (f"registered_model.{SUM}", [("owner", "ml-team")])
+    ]

@@ -54,16 +54,18 @@ class ClientSettings:
     """Seconds to wait for a TCP (and TLS) connection."""
     read_timeout: float = 60.0
     """Seconds to wait for an answer once a request is sent."""
-    pool_size: int = 32
+    pool_size: int = 64
     """Connections kept per host; at least the read concurrency, so threads never wait on it."""
 
     @classmethod
     def for_target(cls, target: Target) -> ClientSettings:
-        """The defaults, with the target's ``connect_timeout``/``read_timeout``."""
+        """The defaults, with the target's ``connect_timeout``/``read_timeout``, and a pool as
+        large as its ``max_concurrency``."""
         defaults = cls()
         return cls(
             connect_timeout=target.connect_timeout or defaults.connect_timeout,
             read_timeout=target.read_timeout or defaults.read_timeout,
+            pool_size=max(defaults.pool_size, target.max_concurrency or 0),
         )
 
 

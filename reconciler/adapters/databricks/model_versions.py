@@ -8,9 +8,10 @@ import os
 from datetime import UTC, datetime
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import NotFound
+from databricks.sdk.errors import BadRequest, NotFound, NotImplemented
 
 from reconciler.adapters.databricks.reading import KindReader, Task, get_or_none, translated
+from reconciler.kinds.diffing import raw_tags
 from reconciler.model.live import VersionInfo
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
@@ -18,7 +19,8 @@ from reconciler.runtime.waits import poll_until
 
 MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
 VERSION_TAGS = f"{MLFLOW_UC}/model-versions/get"
-"""Version tags (approval records) come from MLflow's Unity Catalog route too."""
+"""Version tags (approval and promotion records) go through MLflow's Unity Catalog route: the
+2.1 API has none."""
 APPROVAL_TAG_PREFIX = "reconciler.approval."
 """Model version tag ``reconciler.approval.<alias>``: the approval reference of the promotion
 that pointed ``alias`` at the version (the MLflow adapter keeps the same key)."""
@@ -104,6 +106,21 @@ def wait_version_ready(client: WorkspaceClient, model: str, version: int, *, add
         failed=failed,
         describe=str,
     )
+
+
+# --- version tags: approval and promotion records ----------------------------------------
+
+
+def version_tags(client: WorkspaceClient, model: str, version: int) -> dict[str, str]:
+    """The tags of one version ({} when the version or the route is missing)."""
+    query = {"name": model, "version": str(version)}
+    with translated(f"tags of version {version} of model {model}"):
+        try:
+            answer = client.api_client.do("GET", VERSION_TAGS, query=query)
+        except (NotFound, BadRequest, NotImplemented):
+            answer = {}
+    found = answer.get("model_version") if isinstance(answer, dict) else None
+    return raw_tags(found.get("tags") if isinstance(found, dict) else None)
 
 
 def set_version_tag(

@@ -2,8 +2,8 @@
 spec shape, the reads, the writes, and the markers that say which aliases a project owns.
 
 Model tags (ownership, alias inventories) go through MLflow's Unity Catalog route, which
-Databricks workspaces serve; the 2.1 ``RegisteredModelInfo`` has no tags. Aliases live on their
-model: one model GET (``include_aliases``) reads all of them.
+Databricks workspaces serve; the 2.1 ``RegisteredModelInfo`` documents no tags. That route's
+model GET carries the description, every alias and the tags: one call reads a model.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from databricks.sdk.errors.base import DatabricksError
 
 from reconciler.adapters.databricks.markers import holder_lock, owner_of, tag_map, wire_tags
 from reconciler.adapters.databricks.model_versions import (
-    APPROVAL_TAG_PREFIX,
     MLFLOW_UC,
     PROMOTION_TAG_PREFIX,
-    VERSION_TAGS,
     approval_tag,
     promotion_record,
     set_version_tag,
+    version_tags,
     wait_version_ready,
 )
 from reconciler.adapters.databricks.reading import (
@@ -44,12 +43,14 @@ from reconciler.adapters.databricks.writing import (
 )
 from reconciler.kinds.diffing import as_int, raw_tags, tags_to_dict
 from reconciler.model.changes import Action, Change
-from reconciler.model.live import OWNER_TAG, Held, LiveAsset
+from reconciler.model.live import OWNER_TAG, ExtraRead, Held, LiveAsset
 from reconciler.model.resources import KindName, address_of
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
 
+UC_MODELS = "/api/2.1/unity-catalog/models"
 MODEL_TAGS = f"{MLFLOW_UC}/registered-models/get"
+"""One model with its description, aliases and tags (the plan's one call per model)."""
 MODEL_CREATE = f"{MLFLOW_UC}/registered-models/create"
 """Creates a model with its tags (``{name, description, tags}``), as MLflow's client does."""
 SECURABLE_TAGS = "/api/2.1/unity-catalog/securable-tags/FUNCTION"
@@ -168,10 +169,33 @@ def mark_alias(
 # --- reads ------------------------------------------------------------------------------
 
 
+def model_from_mlflow(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """MLflow's Unity Catalog registered model (``{"registered_model": {name, description,
+    aliases: [{alias, version}], tags}}``) in the shape of the 2.1 ``RegisteredModelInfo``
+    that the mapping and import read: ``full_name``, ``comment``, ``aliases: [{alias_name,
+    version_num}]``, plus ``tags``. MLflow's description is the Unity Catalog comment."""
+    model = answer.get("registered_model") or {}
+    full_name = str(model.get("name") or "")
+    out: dict[str, Any] = {"full_name": full_name, "name": full_name.rsplit(".", 1)[-1]}
+    if model.get("description"):
+        out["comment"] = model["description"]
+    out["aliases"] = [
+        {"alias_name": a.get("alias"), "version_num": as_int(a.get("version"))}
+        for a in model.get("aliases") or []
+        if a.get("alias")
+    ]
+    out["tags"] = [{"key": k, "value": v} for k, v in raw_tags(model.get("tags")).items()]
+    return out
+
+
 class ModelReader(KindReader):
-    """Models by name (those the manifests declare, and the models of declared aliases), their
-    tags, the approvals aliases need, and (prune) the models of the same schemas that carry
-    this project's marks."""
+    """Models by name (those the manifests declare, and the models of declared aliases), with
+    their aliases and tags in one call each; the owner and approvals only where a manifest
+    names them; and (prune) the models of the same schemas that carry this project's marks.
+
+    The one call is MLflow's Unity Catalog route: the 2.1 ``GET models/{name}`` carries the
+    aliases (``include_aliases``) and the owner but its documented ``RegisteredModelInfo`` has
+    no tags, which ownership needs. Where that route is not served, the 2.1 GET stands in."""
 
     kinds = frozenset({KindName.REGISTERED_MODEL, KindName.MODEL_ALIAS})
 
@@ -182,50 +206,64 @@ class ModelReader(KindReader):
             a.partition("@")[0] for a in wanted[KindName.MODEL_ALIAS]
         }
         self.models: dict[str, dict[str, Any]] = {}
-        self.tags: dict[str, dict[str, str]] = {}
         self.approvals: dict[str, str] = {}
         self.listed: list[str] = []
-        self.extra: list[str] = []
 
     def round(self, number: int) -> list[Task]:
         if number == 0:
             tasks = [self._task_model(m) for m in sorted(self.names)]
-            tasks += [self._task_tags(m) for m in sorted(self.names)]
             if self.run.owns(KindName.REGISTERED_MODEL, KindName.MODEL_ALIAS):
                 schemas = sorted({m.rsplit(".", 1)[0] for m in self.names if m.count(".") == 2})
                 tasks += [self._task_list(schema) for schema in schemas]
             return tasks
         if number == 1:
-            self.extra = sorted(set(self.listed) - set(self.tags))
-            return [self._task_tags(m) for m in self.extra] + self._approval_tasks()
-        if number == 2:
-            owned = [m for m in self.extra if self._is_ours(m)]
-            return [self._task_model(m) for m in owned if m not in self.models]
+            extra = sorted(set(self.listed) - self.names)
+            owners = [m for m in self.run.request.extra_for(ExtraRead.OWNER) if m in self.models]
+            return (
+                [self._task_model(m) for m in extra]
+                + [self._task_owner(m) for m in sorted(owners)]
+                + self._approval_tasks()
+            )
         return []
 
     def _task_model(self, name: str) -> Task:
         def task() -> None:
-            found = get_or_none(
-                f"registered model {name}",
-                lambda: self.client.registered_models.get(name, include_aliases=True),
-            )
+            found = self._read_model(name)
             if found is not None:
                 with self.run.lock:
-                    self.models[name] = found.as_dict()
+                    self.models[name] = found
 
         return task
 
-    def _task_tags(self, name: str) -> Task:
+    def _read_model(self, name: str) -> dict[str, Any] | None:
+        with translated(f"registered model {name}"):
+            try:
+                return model_from_mlflow(
+                    self.client.api_client.do("GET", MODEL_TAGS, query={"name": name})
+                )
+            except NotFound as exc:
+                if not _route_missing(exc):
+                    return None
+            except (BadRequest, NotImplemented):
+                pass
+        return self._read_uc_model(name)
+
+    def _read_uc_model(self, name: str) -> dict[str, Any] | None:
+        """The 2.1 model with its aliases (and its tags, when the answer carries them)."""
+        found = get_or_none(
+            f"registered model {name}",
+            lambda: self.client.api_client.do(
+                "GET", f"{UC_MODELS}/{name}", query={"include_aliases": "true"}
+            ),
+        )
+        return dict(found) if isinstance(found, dict) else None
+
+    def _task_owner(self, name: str) -> Task:
         def task() -> None:
-            with translated(f"tags of registered model {name}"):
-                try:
-                    answer = self.client.api_client.do("GET", MODEL_TAGS, query={"name": name})
-                except (NotFound, BadRequest, NotImplemented):
-                    answer = {}
-            model = answer.get("registered_model") if isinstance(answer, dict) else None
-            tags = raw_tags(model.get("tags") if isinstance(model, dict) else None)
-            with self.run.lock:
-                self.tags[name] = tags
+            found = self._read_uc_model(name)
+            if found is not None and found.get("owner"):
+                with self.run.lock:
+                    self.models[name]["owner"] = found["owner"]
 
         return task
 
@@ -252,7 +290,7 @@ class ModelReader(KindReader):
         """One version GET per alias whose manifest sets an approval, for the version the
         alias points to now."""
         tasks = []
-        for name in sorted(set(self.run.request.approvals_for)):
+        for name in sorted(set(self.run.request.extra_for(ExtraRead.APPROVAL))):
             model, _, alias = name.rpartition("@")
             for entry in (self.models.get(model) or {}).get("aliases") or []:
                 if entry.get("alias_name") == alias and entry.get("version_num") is not None:
@@ -261,37 +299,21 @@ class ModelReader(KindReader):
 
     def _task_approval(self, model: str, alias: str, version: int) -> Task:
         def task() -> None:
-            query = {"name": model, "version": str(version)}
-            with translated(f"tags of version {version} of model {model}"):
-                try:
-                    answer = self.client.api_client.do("GET", VERSION_TAGS, query=query)
-                except (NotFound, BadRequest, NotImplemented):
-                    answer = {}
-            found = answer.get("model_version") if isinstance(answer, dict) else None
-            tags = raw_tags(found.get("tags") if isinstance(found, dict) else None)
-            approval = tags.get(approval_tag(alias))
+            approval = version_tags(self.client, model, version).get(approval_tag(alias))
             if approval:
                 with self.run.lock:
                     self.approvals[f"{model}@{alias}"] = approval
 
         return task
 
-    def _is_ours(self, name: str) -> bool:
-        tags = self.tags.get(name, {})
-        if owner_of(tags) == self.run.project:
-            return True
-        key = alias_inventory_key(self.run.project or "")
-        return KindName.MODEL_ALIAS in self.run.owned_kinds and bool(tags.get(key))
-
     def assemble(self) -> None:
         for name, raw in self.models.items():
-            tags = self.tags.get(name, {})
-            full = {**raw, "tags": [{"key": k, "value": v} for k, v in tags.items()]}
+            tags = raw_tags(raw.get("tags"))
             holds = tuple(
                 Held(address_of(KindName.MODEL_ALIAS, f"{name}@{a}"), alias_owner(tags, a))
                 for a in sorted(str(x.get("alias_name")) for x in raw.get("aliases") or [])
             )
-            self.run.add(KindName.REGISTERED_MODEL, name, full, owner_of(tags), holds=holds)
+            self.run.add(KindName.REGISTERED_MODEL, name, raw, owner_of(tags), holds=holds)
             for alias in raw.get("aliases") or []:
                 alias_name = str(alias.get("alias_name"))
                 alias_raw = {**alias, "model": name}
@@ -299,6 +321,11 @@ class ModelReader(KindReader):
                     alias_raw["approval"] = approval
                 owner = alias_owner(tags, alias_name)
                 self.run.add(KindName.MODEL_ALIAS, f"{name}@{alias_name}", alias_raw, owner)
+
+
+def _route_missing(error: NotFound) -> bool:
+    """A 404 for the path itself (a workspace without the route), not for the model."""
+    return getattr(error, "error_code", None) == "ENDPOINT_NOT_FOUND"
 
 
 def list_models(client: WorkspaceClient) -> list[str]:
@@ -401,7 +428,7 @@ def apply_model_alias(
     approval = str(doc["approval"]) if doc.get("approval") else None
     records = {PROMOTION_TAG_PREFIX + alias: promotion_record(approval, settings)}
     if approval:
-        records[APPROVAL_TAG_PREFIX + alias] = approval
+        records[approval_tag(alias)] = approval
     for key, value in records.items():
         set_version_tag(client, model, version, key, value)
 

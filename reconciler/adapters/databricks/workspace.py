@@ -15,7 +15,12 @@ from collections.abc import Callable
 from databricks.sdk import WorkspaceClient
 
 from reconciler.adapters.databricks.client import session_of
-from reconciler.adapters.databricks.concurrency import AdaptiveLimiter, CallMeter, Pool
+from reconciler.adapters.databricks.concurrency import (
+    DEFAULT_MAXIMUM,
+    AdaptiveLimiter,
+    CallMeter,
+    Pool,
+)
 from reconciler.adapters.databricks.kinds import (
     adapter_for,
     health_of,
@@ -33,8 +38,6 @@ from reconciler.runtime.settings import ApplySettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONCURRENCY = 16
-
 
 class DatabricksWorkspace(Workspace):
     name = "databricks"
@@ -44,18 +47,18 @@ class DatabricksWorkspace(Workspace):
         self,
         client: WorkspaceClient,
         *,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        max_concurrency: int | None = None,
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
-        self.limiter = AdaptiveLimiter(concurrency)
+        self.limiter = AdaptiveLimiter(max_concurrency or DEFAULT_MAXIMUM)
         self.meter = CallMeter(self.limiter)
         self.meter.attach(session_of(client))
-        self.pool = Pool(self.limiter, concurrency)
+        self.pool = Pool(self.limiter)
         self._on_close = on_close
 
     def read(self, request: ReadRequest) -> LiveState:
-        started, calls = time.perf_counter(), self.meter.calls
+        started, calls, throttled = time.perf_counter(), self.meter.calls, self.limiter.throttled
         run = ReadRun(self.client, request, normalize, unmodelled, health_of)
         kind_readers = readers(run)
         for number in range(ROUNDS):
@@ -64,6 +67,7 @@ class DatabricksWorkspace(Workspace):
             reader.assemble()
         live = run.live
         live.api_calls = self.meter.calls - calls
+        live.throttled = self.limiter.throttled - throttled
         live.seconds = time.perf_counter() - started
         log.debug("read %d assets with %d calls", len(live.assets), live.api_calls)
         return live

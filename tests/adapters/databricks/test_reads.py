@@ -10,13 +10,12 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
 from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
-from reconciler.adapters.databricks.concurrency import AdaptiveLimiter
 from reconciler.adapters.databricks.held_indexes import index_marker_key
 from reconciler.adapters.databricks.registered_model import alias_inventory_key
 from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
 from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 from reconciler.model.errors import WorkspaceError
-from reconciler.model.live import OWNER_TAG, ReadRequest
+from reconciler.model.live import OWNER_TAG, ExtraRead, ReadRequest
 from reconciler.model.resources import KindName
 from reconciler.sandbox import (
     FailRule,
@@ -100,8 +99,8 @@ def test_reads_only_what_is_asked_and_counts_calls(
     assert live.assets["serving_endpoint.ep"].doc["tags"] == {"team": "ml"}
     assert set(live.versions) == {(MODEL, 2)}
     assert live.versions[(MODEL, 2)].status == "READY"
-    # model get + model tags + 2 endpoint gets + one version list call
-    assert live.api_calls == 5
+    # one model get (aliases and tags) + 2 endpoint gets + one version list call
+    assert live.api_calls == 4
     assert live.seconds > 0
 
 
@@ -170,13 +169,47 @@ def test_a_workspace_that_keeps_refusing_is_a_clear_error(
         ws.read(ReadRequest(assets=[(IDX, "main.s.idx")]))
 
 
-def test_limiter_halves_on_429_and_recovers() -> None:
-    limiter = AdaptiveLimiter(16)
-    limiter.on_response(429)
-    limiter.on_response(429)
-    assert limiter.limit == 4
-    for _ in range(200):
-        limiter.on_response(200)
-    assert limiter.limit == 16
-    limiter.on_response(429)
-    assert limiter.limit == 8
+def test_a_model_is_one_call_and_its_owner_one_more_only_when_asked(
+    sdk: WorkspaceClient, sandbox: SandboxServer
+) -> None:
+    register_versions_up_to(sdk, MODEL, 2)
+    sdk.registered_models.set_alias(MODEL, "champion", 2)
+    sdk.registered_models.update(MODEL, comment="routes tickets", owner="ml-team")
+    _tag_model(sdk, {"team": "ml", OWNER_TAG: "proj"})
+    ws = DatabricksWorkspace(sandbox_client(sandbox.url))
+    plain = ws.read(ReadRequest(assets=[(RM, MODEL), (MA, f"{MODEL}@champion")]))
+    model = plain.assets[f"registered_model.{MODEL}"]
+    assert model.doc == {"name": MODEL, "comment": "routes tickets", "tags": {"team": "ml"}}
+    assert model.owner == "proj"
+    assert plain.assets[f"model_alias.{MODEL}@champion"].doc["version"] == 2
+    assert plain.api_calls == 1
+    owned = ws.read(
+        ReadRequest(assets=[(RM, MODEL)], extra={ExtraRead.OWNER: (MODEL, "main.s.missing")})
+    )
+    assert owned.assets[f"registered_model.{MODEL}"].doc["owner"] == "ml-team"
+    assert owned.api_calls == 2  # no owner call for a model that was not found
+
+
+def test_without_the_mlflow_route_models_are_read_from_the_2_1_api(
+    sandbox_factory: Callable[..., SandboxServer],
+) -> None:
+    faults = Faults(fail_operations={"mlflow.get_registered_model": FailRule(501)})
+    server = sandbox_factory(
+        config=SandboxConfig(delays=SandboxConfig.fast().delays, faults=faults)
+    )
+    sdk = sandbox_client(server.url)
+    register_versions_up_to(sdk, MODEL, 1)
+    sdk.registered_models.set_alias(MODEL, "champion", 1)
+    sdk.registered_models.update(MODEL, comment="routes tickets")
+    _tag_model(sdk, {"team": "ml"})
+    ws = DatabricksWorkspace(sandbox_client(server.url))
+    live = ws.read(ReadRequest(assets=[(RM, MODEL), (MA, f"{MODEL}@champion")]))
+    assert live.assets[f"registered_model.{MODEL}"].doc == {
+        "name": MODEL,
+        "comment": "routes tickets",
+        "owner": live.assets[f"registered_model.{MODEL}"].raw["owner"],
+        "tags": {"team": "ml"},
+    }
+    assert live.assets[f"model_alias.{MODEL}@champion"].doc["version"] == 1
+    assert live.api_calls == 2
+    assert "main.s.gone" not in str(ws.read(ReadRequest(assets=[(RM, "main.s.gone")])).assets)
