@@ -173,11 +173,6 @@ class Project(_Model):
         found: Location = self.positions.find(tuple(path))
         return found
 
-    def with_target(self, target_name: str, **changes: Any) -> Project:
-        """The project with one target's settings changed (command-line overrides)."""
-        target = self.targets[target_name].model_copy(update=changes)
-        return self.model_copy(update={"targets": {**self.targets, target_name: target}})
-
     def include_for(self, target_name: str) -> list[str]:
         target = self.targets[target_name]
         return list(target.include) if target.include is not None else list(self.include)

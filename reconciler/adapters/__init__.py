@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.adapters import sdk_import
 from reconciler.manifest.project_file import prepare_state_dir
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import Workspace
@@ -19,6 +20,9 @@ from reconciler.sandbox import SandboxConfig, SandboxServer
 
 if TYPE_CHECKING:
     from reconciler.adapters.mlflow import MlflowWorkspace
+
+# Before any adapter imports databricks-sdk: only the services used are loaded (sdk_import).
+sdk_import.defer()
 
 
 def sandbox_state_dir(project: Project, target: Target) -> Path:

@@ -27,10 +27,10 @@ from types import TracebackType
 from typing import Self
 
 import structlog
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, ResourceConflict
 from databricks.sdk.service.workspace import ImportFormat
 
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.apply.holder import Holder, Liveness
 from reconciler.apply.lock import POLL_SECONDS, busy_error
 from reconciler.model.errors import ApplyError

@@ -14,14 +14,14 @@ from reconciler.apply.progress import LineProgress, LiveProgress
 from reconciler.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
-    cli,
     handle_errors,
-    load,
+    max_concurrency_option,
     network_options,
     options,
     ref_option,
     target_option,
 )
+from reconciler.cli.reads import load
 from reconciler.commands.apply import ApplyRequest, run_apply
 from reconciler.manifest.git_source import source_at
 from reconciler.model.changes import Plan
@@ -81,7 +81,7 @@ def _kind_timeouts(values: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-@cli.command()
+@click.command()
 @target_option
 @network_options
 @click.argument(
@@ -128,6 +128,7 @@ def _kind_timeouts(values: tuple[str, ...]) -> dict[str, float]:
     " serving_endpoint and quota 45m, vector_search_endpoint and vector_index 75m, others 20m.",
 )
 @ref_option
+@max_concurrency_option
 @handle_errors
 def apply(
     target: str | None,

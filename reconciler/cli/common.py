@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,10 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from reconciler import __version__
-from reconciler.manifest import load_project
 from reconciler.model.errors import ReconcilerError
-from reconciler.project import Project
-from reconciler.render import Format
 from reconciler.runtime.logs import configure_logging
 
 P = ParamSpec("P")
@@ -25,6 +23,55 @@ R = TypeVar("R")
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+
+FORMATS = ("text", "json", "markdown")
+"""``reconciler.render.Format``'s values (``--format``); not imported from there, since the
+renderers take longer to load than ``--help`` may."""
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "apply": (
+        "reconciler.cli.apply:apply",
+        "Apply the plan: create, update and (with --allow-delete) delete assets until the"
+        " workspace matches the manifests.",
+    ),
+    "drift": (
+        "reconciler.cli.drift:drift",
+        "Compare the live workspace with the manifests; list each drifted field with its live"
+        " and manifest values.",
+    ),
+    "gitops": (
+        "reconciler.cli.gitops:gitops",
+        "Post plans on pull requests and keep drift issues current (used by the workflows).",
+    ),
+    "import": (
+        "reconciler.cli.import_:import_",
+        "Write manifests (one file per kind) for the live assets matching --kind and --name.",
+    ),
+    "plan": (
+        "reconciler.cli.plan:plan",
+        "Show the changes that would bring the target to the manifests' desired state.",
+    ),
+    "sandbox": (
+        "reconciler.cli.sandbox:sandbox",
+        "A local workspace that speaks the Databricks REST API (no account needed).",
+    ),
+    "schema": (
+        "reconciler.cli.schema:schema",
+        "Generate the JSON Schemas of manifests and reconciler.yaml from the models.",
+    ),
+    "unlock": (
+        "reconciler.cli.unlock:unlock",
+        "Release the target's apply lock, printing who held it.",
+    ),
+    "validate": (
+        "reconciler.cli.validate:validate",
+        "Check the project file and manifests offline: syntax, fields, references, target rules.",
+    ),
+}
+"""Each command: where it is defined, and the first sentence of its help (what ``--help``
+lists). A command's module is imported only when the command runs (or shows its own help):
+``reconciler --help`` loads none, ``validate`` not the workspace adapters.
+``tests/cli/test_startup.py`` checks the sentences match the commands' docstrings."""
 
 
 @dataclass
@@ -36,6 +83,7 @@ class Options:
     verbose: int = 0
     connect_timeout: float | None = None
     read_timeout: float | None = None
+    max_concurrency: int | None = None
 
 
 def print_error(error: ReconcilerError) -> None:
@@ -82,8 +130,8 @@ class ReconcilerGroup(click.Group):
     a typo must never look like drift.
 
     Every usage error of a subcommand is raised while its group parses or invokes, so the
-    root group is enough; subgroups are of this class too (``group_class``) so that one run
-    on its own (``python -m reconciler.gitops``) behaves the same.
+    root group is enough; subgroups are of this class too (``cls=ReconcilerGroup``) so that
+    one run on its own (``python -m reconciler.gitops``) behaves the same.
     """
 
     group_class = type
@@ -103,7 +151,35 @@ class ReconcilerGroup(click.Group):
             return super().invoke(ctx)
 
 
-@click.group(cls=ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(ReconcilerGroup):
+    """The root group: commands load on first use, from ``COMMANDS``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, _, attr = COMMANDS[cmd_name][0].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            loaded = self.commands.get(name)
+            if loaded is not None:
+                if not loaded.hidden:
+                    rows.append((name, loaded.get_short_help_str(limit)))
+            else:  # shortened as click shortens a command's own help
+                summary = click.Command(name, help=COMMANDS[name][1])
+                rows.append((name, summary.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option(
     "--project",
@@ -138,19 +214,6 @@ def options() -> Options:
     ctx = click.get_current_context()
     found = ctx.find_object(Options)
     return found if found is not None else Options()
-
-
-def load() -> Project:
-    """The project file, with this run's ``--connect-timeout``/``--read-timeout`` over every
-    target's own settings."""
-    opts = options()
-    project = load_project(opts.project_dir)
-    given = {"connect_timeout": opts.connect_timeout, "read_timeout": opts.read_timeout}
-    update = {k: v for k, v in given.items() if v is not None}
-    if not update:
-        return project
-    targets = {name: t.model_copy(update=update) for name, t in project.targets.items()}
-    return project.model_copy(update={"targets": targets})
 
 
 def _set_option(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
@@ -200,13 +263,27 @@ def ref_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def max_concurrency_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--max-concurrency N``: the ceiling of read calls in flight (over the target's)."""
+    return click.option(
+        "--max-concurrency",
+        type=click.IntRange(1, 256),
+        metavar="N",
+        expose_value=False,
+        callback=_set_option,
+        help="Most read calls in flight at once (default: the target's max_concurrency, else"
+        " 64). Reads start at 8, grow while the workspace answers cleanly, halve on a 429 and"
+        " wait its Retry-After.",
+    )(func)
+
+
 def format_option(for_markdown: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--format text|json|markdown``; ``for_markdown`` says where the markdown goes."""
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice([f.value for f in Format]),
-        default=Format.TEXT.value,
+        type=click.Choice(FORMATS),
+        default=FORMATS[0],
         show_default=True,
         help=f"text for people, json for machines, markdown for {for_markdown}.",
     )

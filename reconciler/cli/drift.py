@@ -9,24 +9,25 @@ import click
 from reconciler.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
-    cli,
     format_option,
     handle_errors,
-    load,
+    max_concurrency_option,
     network_options,
     ref_option,
     target_option,
 )
+from reconciler.cli.reads import load
 from reconciler.commands.drift import drift as drift_of
 from reconciler.gitops.drift import render
 from reconciler.manifest.git_source import source_at
 
 
-@cli.command()
+@click.command()
 @target_option
 @network_options
 @format_option("issues")
 @ref_option
+@max_concurrency_option
 @handle_errors
 def drift(target: str | None, fmt: str, ref: str | None) -> None:
     """Compare the live workspace with the manifests; list each drifted field with its live

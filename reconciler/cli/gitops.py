@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import EXIT_ERROR, cli, handle_errors, options
+from reconciler.cli.common import EXIT_ERROR, ReconcilerGroup, handle_errors, options
 from reconciler.gitops import report
 from reconciler.gitops.github import GitHubClient, Posted, sync_drift_issue, upsert_comment
 from reconciler.gitops.targets import affected_targets, changed_files, git_toplevel
@@ -33,7 +33,7 @@ def _say(what: str, posted: Posted) -> None:
     click.echo(f"{what}{where}: {posted.outcome.value}{url}", err=True)
 
 
-@cli.group("gitops")
+@click.group("gitops", cls=ReconcilerGroup)
 def gitops() -> None:
     """Post plans on pull requests and keep drift issues current (used by the workflows).
 

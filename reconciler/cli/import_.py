@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import cli, handle_errors, load, network_options, target_option
+from reconciler.cli.common import handle_errors, network_options, target_option
+from reconciler.cli.reads import load
 from reconciler.commands.importing import import_from, write_import
 from reconciler.importer.run import IMPORTABLE
 from reconciler.model.resources import KindName
 from reconciler.project import display_path
 
 
-@cli.command("import")
+@click.command("import")
 @target_option
 @network_options
 @click.option(

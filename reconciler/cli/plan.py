@@ -10,22 +10,22 @@ import click
 
 from reconciler.cli.common import (
     EXIT_CHANGES,
-    cli,
     format_option,
     handle_errors,
-    load,
+    max_concurrency_option,
     network_options,
     options,
     ref_option,
     target_option,
 )
+from reconciler.cli.reads import load, read_summary
 from reconciler.commands.plan import make_plan
 from reconciler.manifest.git_source import source_at
 from reconciler.plan.planfile import save
 from reconciler.render import Format, render
 
 
-@cli.command()
+@click.command()
 @target_option
 @network_options
 @click.option(
@@ -43,9 +43,14 @@ from reconciler.render import Format, render
     help="Exit 2 when there are changes (0: none, 1: error).",
 )
 @ref_option
+@max_concurrency_option
 @handle_errors
 def plan(
-    target: str | None, out: Path | None, fmt: str, detailed_exitcode: bool, ref: str | None
+    target: str | None,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    ref: str | None,
 ) -> None:
     """Show the changes that would bring the target to the manifests' desired state, and
     the declared assets that are not healthy (with the workspace's message). A declared asset
@@ -58,12 +63,7 @@ def plan(
     project = load()
     result = make_plan(project, target, source=source_at(project.root, ref))
     if opts.verbose:
-        live = result.live
-        click.echo(
-            f"read {len(live.assets)} live assets and {len(live.versions)} model versions"
-            f" with {live.api_calls} API calls in {live.seconds:.2f}s",
-            err=True,
-        )
+        click.echo(read_summary(result.live), err=True)
     color = fmt == Format.TEXT.value and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     click.echo(render(result.plan, fmt, color=color), nl=False, color=color)
     if out is not None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.cli.common import cli, handle_errors, options, target_option
+from reconciler.cli.common import ReconcilerGroup, handle_errors, options, target_option
 from reconciler.commands.sandbox import (
     SANDBOX_STATE,
     mlflow_versions,
@@ -92,7 +92,7 @@ def _quiet_sdk() -> None:
     logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
 
 
-@cli.group("sandbox")
+@click.group("sandbox", cls=ReconcilerGroup)
 def sandbox() -> None:
     """A local workspace that speaks the Databricks REST API (no account needed)."""
 

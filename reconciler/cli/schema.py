@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.common import cli, handle_errors
+from reconciler.cli.common import handle_errors
 from reconciler.manifest import schema as schemas
 from reconciler.model.errors import ReconcilerError
 
 
-@cli.command()
+@click.command()
 @click.option(
     "--out",
     "out_dir",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.common import cli, handle_errors, options, target_option
+from reconciler.cli.common import handle_errors, options, target_option
 from reconciler.commands.unlock import unlock_target
 from reconciler.manifest import load_project
 
 
-@cli.command()
+@click.command()
 @target_option
 @click.option(
     "--force",

@@ -6,7 +6,7 @@ from collections import Counter
 
 import click
 
-from reconciler.cli.common import cli, handle_errors, options, target_option
+from reconciler.cli.common import handle_errors, options, target_option
 from reconciler.manifest import load_desired_state, load_project
 from reconciler.model.resources import DesiredState, KindName
 
@@ -23,7 +23,7 @@ def summary(desired: DesiredState) -> str:
     )
 
 
-@cli.command()
+@click.command()
 @target_option
 @click.option(
     "--all-targets", is_flag=True, help="Validate the manifests for every target in turn."

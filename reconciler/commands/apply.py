@@ -65,12 +65,10 @@ def workspace_lock(
     workspace: Workspace, project: Project, name: str, timeout: float
 ) -> AbstractContextManager[object]:
     # Lazy: databricks-sdk takes seconds to import; --help and validate never need it.
-    from databricks.sdk import WorkspaceClient
-
     from reconciler.apply.workspace_lock import WorkspaceLock
 
     client = getattr(workspace, "client", None)
-    if not isinstance(client, WorkspaceClient):
+    if client is None or not hasattr(client, "api_client") or not hasattr(client, "workspace"):
         raise ApplyError(f"target {name!r}: the workspace adapter exposes no Databricks client")
     return WorkspaceLock(client, project=project.project, target=name, timeout=timeout)
 

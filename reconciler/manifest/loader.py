@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import time
 
-import structlog
-
 from reconciler.kinds.manifest_file import ManifestFile
 from reconciler.manifest.checks import LoadedFile, build_desired_state
 from reconciler.manifest.document import load_yaml
@@ -23,9 +21,9 @@ from reconciler.model.digest import sha256_hex
 from reconciler.model.errors import Location, ManifestError
 from reconciler.model.resources import DesiredState
 from reconciler.project import Project, select_target
+from reconciler.runtime.logs import debug_enabled, get_logger
 
 TOP_LEVEL_KEYS = tuple(ManifestFile.model_fields)
-_log = structlog.get_logger(__name__)
 
 
 def _include_key(project: Project, target_name: str) -> tuple[str, ...]:
@@ -122,11 +120,12 @@ def load_desired_state(
     name, _ = select_target(project, target_name)
     files = load_files(project, name, source=source)
     desired = build_desired_state(project, name, files)
-    _log.debug(
-        "manifests loaded",
-        target=name,
-        files=len(files),
-        assets=len(desired.resources),
-        seconds=round(time.perf_counter() - started, 3),
-    )
+    if debug_enabled():
+        get_logger(__name__).debug(
+            "manifests loaded",
+            target=name,
+            files=len(files),
+            assets=len(desired.resources),
+            seconds=round(time.perf_counter() - started, 3),
+        )
     return desired

@@ -2,13 +2,26 @@
 
 The files in ``schemas/`` are generated, checked in, and kept current by a test, so an
 editor with the YAML language server validates manifests as they are typed.
+
+A spec field's description is the docstring written under it. Pydantic can read those itself
+(``use_attribute_docstrings``), but it does so for every model as it is defined, by walking
+stack frames and source files: a fifth of ``validate``'s start-up, for text only schemas show.
+So they are read here, when a schema is generated.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+import textwrap
+import typing
+from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from reconciler.kinds.manifest_file import ManifestFile
 from reconciler.project import Project
@@ -39,7 +52,63 @@ def _allow_variables(node: Any) -> Any:
     return out
 
 
+@cache
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """``field -> the string literal right under it`` in the class body (its own source)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return {}
+    tree = ast.parse(source)
+    body = next((n.body for n in tree.body if isinstance(n, ast.ClassDef)), [])
+    out = {}
+    for node, after in pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            out[node.target.id] = inspect.cleandoc(after.value.value)
+    return out
+
+
+def _models_under(model: type[BaseModel], seen: list[type[BaseModel]]) -> None:
+    """``model`` and every model its fields hold, children first."""
+    if model in seen:
+        return
+    for field in model.model_fields.values():
+        for tp in _types_in(field.annotation):
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                _models_under(tp, seen)
+    seen.append(model)
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    args = typing.get_args(annotation)
+    return [annotation] if not args else [t for arg in args for t in _types_in(arg)]
+
+
+@cache
+def _describe_fields() -> None:
+    """Set each field's description from its docstring (pydantic's rule: an explicit
+    ``description`` wins), rebuilding models children first so parents embed the result."""
+    models: list[type[BaseModel]] = []
+    _models_under(ManifestFile, models)
+    for model in models:
+        docs: dict[str, str] = {}
+        for cls in reversed(model.__mro__):
+            if isinstance(cls, type) and issubclass(cls, BaseModel) and cls is not BaseModel:
+                docs.update(attribute_docstrings(cls))
+        for name, field in model.model_fields.items():
+            if field.description is None and name in docs:
+                field.description = docs[name]
+        model.model_rebuild(force=True)
+
+
 def manifest_schema() -> dict[str, Any]:
+    _describe_fields()
     schema = _allow_variables(ManifestFile.model_json_schema(by_alias=True, mode="validation"))
     schema["title"] = "reconciler manifest"
     schema["description"] = (

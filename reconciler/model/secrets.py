@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.model.changes import FieldDiff
+if TYPE_CHECKING:  # the models load pydantic; logging (every command) needs mask_secrets only
+    from reconciler.model.changes import FieldDiff
 
 SECRET_REF = re.compile(r"\{\{\s*secrets/[^}]*\}\}")
 SECRET_MASK = "(secret)"
@@ -49,4 +50,4 @@ def masked(diff: FieldDiff) -> FieldDiff:
     before, after = mask_secrets(diff.before), mask_secrets(diff.after)
     if before == diff.before and after == diff.after:
         return diff
-    return FieldDiff(path=diff.path, before=before, after=after)
+    return diff.model_copy(update={"before": before, "after": after})

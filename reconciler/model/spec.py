@@ -10,9 +10,7 @@ from pydantic import BaseModel, ConfigDict
 class Spec(BaseModel):
     """A manifest value: unknown fields are errors, values never change after loading."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def doc(self) -> dict[str, Any]:
         """The fields the manifest sets, as plain JSON-able data (unset means unmanaged)."""

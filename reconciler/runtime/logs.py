@@ -8,33 +8,27 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from typing import Any
-
-import structlog
 
 from reconciler.model.secrets import mask_secrets
 
 
+@dataclass
+class _Settings:
+    format: str = "console"
+    verbose: int = 0
+    structlog: bool = False
+    """Whether structlog has been configured for these settings yet."""
+
+
+_settings = _Settings()
+
+
 def configure_logging(log_format: str = "console", verbose: int = 0) -> None:
-    """Set up structlog (and the stdlib root logger, for libraries) once per command."""
-    level = logging.DEBUG if verbose > 0 else logging.INFO
-    processors: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    renderer: Any
-    if log_format == "json":
-        processors.append(structlog.processors.format_exc_info)
-        renderer = structlog.processors.JSONRenderer(sort_keys=True)
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    structlog.configure(
-        processors=[*processors, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=_stderr_logger,
-        cache_logger_on_first_use=False,
-    )
+    """Set up logging once per command: the stdlib root logger (libraries log through it) now,
+    structlog on the first ``get_logger`` (importing it costs more than ``validate`` itself)."""
+    _settings.format, _settings.verbose, _settings.structlog = log_format, verbose, False
     # Libraries (databricks-sdk, urllib3, mlflow) log through the stdlib: quiet unless -vv.
     # basicConfig is a no-op when handlers exist (an embedding app, pytest's capture).
     library_level = logging.DEBUG if verbose > 1 else logging.WARNING
@@ -46,6 +40,36 @@ def configure_logging(log_format: str = "console", verbose: int = 0) -> None:
     for handler in logging.getLogger().handlers:
         if _MASK not in handler.filters:
             handler.addFilter(_MASK)
+
+
+def debug_enabled() -> bool:
+    """Whether ``-v`` asked for debug lines (callers skip building them otherwise)."""
+    return _settings.verbose > 0
+
+
+def _configure_structlog() -> None:
+    # Lazy: structlog (and rich, which its console renderer loads) take a tenth of a second.
+    import structlog
+
+    level = logging.DEBUG if debug_enabled() else logging.INFO
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any
+    if _settings.format == "json":
+        processors.append(structlog.processors.format_exc_info)
+        renderer = structlog.processors.JSONRenderer(sort_keys=True)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[*processors, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=False,
+    )
+    _settings.structlog = True
 
 
 class _MaskSecrets(logging.Filter):
@@ -66,11 +90,19 @@ _MASK = _MaskSecrets()
 _LIBRARIES = ("databricks", "urllib3", "mlflow", "alembic", "sqlalchemy")
 
 
-def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+def _stderr_logger(*_args: Any) -> Any:
     """Whatever ``sys.stderr`` is now: test runners swap it per command and close the old one."""
+    # Lazy: see _configure_structlog.
+    import structlog
+
     return structlog.PrintLogger(sys.stderr)
 
 
 def get_logger(name: str | None = None, **context: Any) -> Any:
     """A structlog logger bound to ``context`` (e.g. ``target="prod"``)."""
+    # Lazy: see _configure_structlog.
+    import structlog
+
+    if not _settings.structlog:
+        _configure_structlog()
     return structlog.get_logger(name).bind(**context)

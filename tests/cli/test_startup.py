@@ -1,5 +1,9 @@
-"""Start-up stays light: ``--help`` and ``validate`` never import databricks-sdk or MLflow (they
-take seconds; commands that talk to a workspace load them when they need them)."""
+"""Start-up stays light: each command loads what it needs and nothing else.
+
+``--help`` loads no command (the root group lists them from ``COMMANDS``), ``validate`` no
+workspace adapter, HTTP library or logging renderer, and ``plan`` the few databricks-sdk
+services the adapter uses, never the SDK package's own ``__init__`` (which imports all fifty).
+Times are measured by benchmarks/startup.py; these tests check what is imported."""
 
 from __future__ import annotations
 
@@ -8,7 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("databricks", "mlflow", "sqlalchemy", "requests")
+import click
+import pytest
+
+from reconciler.cli import cli
+from reconciler.cli.common import COMMANDS, FORMATS
+from reconciler.render import Format
+
 PROBE = """
 import json, sys
 from reconciler.cli import cli
@@ -16,22 +26,74 @@ try:
     cli.main(sys.argv[1:], prog_name="reconciler")
 except SystemExit as done:
     code = done.code
-print(json.dumps({"code": code, "heavy": sorted({m.split(".")[0] for m in sys.modules
-                  if m.split(".")[0] in HEAVY})}), file=sys.stderr)
-""".replace("HEAVY", repr(HEAVY))
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+HEAVY = ("databricks", "mlflow", "sqlalchemy", "requests", "urllib3", "google")
+LOGGING = ("structlog", "rich")
+"""structlog (and rich, which its console renderer loads): only for ``-v`` debug lines."""
+ENGINE = ("reconciler.adapters", "reconciler.sandbox", "reconciler.commands.apply")
+MANIFESTS = ("pydantic", "yaml", "reconciler.manifest", "reconciler.kinds", "reconciler.commands")
 
 
-def _probe(*args: str, cwd: Path | None = None) -> dict[str, object]:
+def _probe(*args: str, cwd: Path | None = None) -> tuple[object, set[str]]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=cwd, check=False
     )
-    result: dict[str, object] = json.loads(done.stderr.strip().splitlines()[-1])
-    return result
+    result = json.loads(done.stderr.strip().splitlines()[-1])
+    return result["code"], set(result["modules"])
 
 
-def test_help_loads_no_sdk() -> None:
-    assert _probe("--help") == {"code": 0, "heavy": []}
+def _loaded(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted({p for p in prefixes for m in modules if m == p or m.startswith(p + ".")})
 
 
-def test_validate_loads_no_sdk(example_project: Path) -> None:
-    assert _probe("validate", cwd=example_project) == {"code": 0, "heavy": []}
+def test_help_loads_no_command() -> None:
+    code, modules = _probe("--help")
+    assert code == 0
+    assert _loaded(modules, HEAVY + LOGGING + ENGINE + MANIFESTS) == []
+
+
+def test_validate_loads_no_sdk_no_adapter_and_no_log_renderer(example_project: Path) -> None:
+    code, modules = _probe("validate", cwd=example_project)
+    assert code == 0
+    assert _loaded(modules, HEAVY + LOGGING + ENGINE) == []
+
+
+def test_plan_loads_only_the_sdk_services_the_adapter_uses(example_project: Path) -> None:
+    code, modules = _probe("plan", cwd=example_project)
+    assert code in (0, 1)  # 1: the example's versions are not registered; the reads ran
+    services = {m.rsplit(".", 1)[1] for m in modules if m.startswith("databricks.sdk.service.")}
+    assert services <= {"_internal", "catalog", "serving", "vectorsearch", "workspace",
+                        "provisioning"}  # fmt: skip
+    assert "databricks.sdk.service.catalog" in modules  # the reads did run through the SDK
+    assert _loaded(modules, ("mlflow", "sqlalchemy", "structlog")) == []  # rich renders plans
+
+
+def test_the_sdk_package_still_completes_when_something_asks_for_it(example_project: Path) -> None:
+    """``from databricks.sdk import WorkspaceClient`` after the deferral gets the real one."""
+    code = (
+        "import reconciler.adapters, sys\n"
+        "assert 'databricks.sdk.service.jobs' not in sys.modules\n"
+        "from databricks.sdk import WorkspaceClient\n"
+        "from databricks.sdk.service.jobs import JobsAPI\n"
+        "assert WorkspaceClient.__module__ == 'databricks.sdk'\n"
+        "from reconciler.adapters.databricks.client import sandbox_client\n"
+        "print(type(sandbox_client('http://127.0.0.1:9').jobs).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "JobsExt"  # the full client's own class
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_the_listed_summary_is_the_commands_own(name: str) -> None:
+    """``--help`` lists commands without importing them: their sentences must match."""
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    listed = click.Command(name, help=COMMANDS[name][1])
+    for limit in (45, 60, 200):
+        assert listed.get_short_help_str(limit) == command.get_short_help_str(limit)
+
+
+def test_the_format_choices_are_the_renderers() -> None:
+    assert tuple(f.value for f in Format) == FORMATS

@@ -24,9 +24,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.adapters.hosts import check_databricks_config
 from reconciler.model.errors import ReconcilerError, WorkspaceError
 from reconciler.project import Target

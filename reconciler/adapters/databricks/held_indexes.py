@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
-
 from reconciler.adapters.databricks.reading import translated
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.adapters.databricks.writing import exists, ignore_missing
 from reconciler.kinds.diffing import raw_tags
 from reconciler.model.live import Held

@@ -25,10 +25,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, PermissionDenied
 from databricks.sdk.service.workspace import ImportFormat
 
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.runtime import retry
 
 log = logging.getLogger(__name__)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import BadRequest, NotFound, NotImplemented
 
 from reconciler.adapters.databricks.reading import KindReader, Task, get_or_none, translated
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.kinds.diffing import raw_tags
 from reconciler.model.live import VersionInfo
 from reconciler.runtime import retry

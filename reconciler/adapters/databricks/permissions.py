@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
-
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.kinds.serving_endpoint import canonical_permissions
 from reconciler.runtime import retry
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 
 from reconciler.adapters.databricks.ai_gateway import unmodelled_gateway_fields
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.adapters.databricks.serving_endpoint import (
     API,
     QUOTA_TAG,

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, PermissionDenied
 from databricks.sdk.errors.base import DatabricksError
 
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.model.errors import WorkspaceError
 from reconciler.model.health import Health
 from reconciler.model.live import Held, LiveAsset, LiveState, ReadRequest

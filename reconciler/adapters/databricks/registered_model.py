@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import BadRequest, NotFound, NotImplemented, ResourceConflict
 from databricks.sdk.errors.base import DatabricksError
 
@@ -33,6 +32,7 @@ from reconciler.adapters.databricks.reading import (
     names,
     translated,
 )
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.adapters.databricks.writing import (
     KindAdapter,
     desired_of,

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, ResourceConflict
 from databricks.sdk.service.serving import ServingEndpointsAPI
 
@@ -35,6 +34,7 @@ from reconciler.adapters.databricks.reading import (
     names,
     translated,
 )
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.adapters.databricks.serving_config import (
     compared_config,
     core_config,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 
 from reconciler.adapters.databricks.model_versions import wait_version_ready
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.model.health import Health, HealthStatus
 from reconciler.runtime import retry
 from reconciler.runtime.waits import poll_until

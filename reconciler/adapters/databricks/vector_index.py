@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import BadRequest, NotFound, ResourceConflict
 
 from reconciler.adapters.databricks.held_indexes import (
@@ -29,6 +28,7 @@ from reconciler.adapters.databricks.held_indexes import (
 )
 from reconciler.adapters.databricks.markers import holder_lock
 from reconciler.adapters.databricks.reading import KindReader, ReadRun, Task, get_or_none, names
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.adapters.databricks.vector_search_endpoint import (
     list_vs_endpoints,
     listed,

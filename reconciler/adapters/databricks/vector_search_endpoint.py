@@ -14,7 +14,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, ResourceConflict
 
 from reconciler.adapters.databricks.held_indexes import (
@@ -32,6 +31,7 @@ from reconciler.adapters.databricks.intents import (
 )
 from reconciler.adapters.databricks.markers import holder_lock, owner_of, tag_map, wire_tags
 from reconciler.adapters.databricks.reading import KindReader, ReadRun, Task, names, translated
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.adapters.databricks.writing import (
     KindAdapter,
     desired_of,

@@ -12,8 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 
-from databricks.sdk import WorkspaceClient
-
 from reconciler.adapters.databricks.client import session_of
 from reconciler.adapters.databricks.concurrency import (
     DEFAULT_MAXIMUM,
@@ -29,6 +27,7 @@ from reconciler.adapters.databricks.kinds import (
     unmodelled,
 )
 from reconciler.adapters.databricks.reading import ROUNDS, ReadRun
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.model.changes import Change
 from reconciler.model.errors import ApplyError, WorkspaceError
 from reconciler.model.live import LiveAsset, LiveState, ReadRequest, Workspace

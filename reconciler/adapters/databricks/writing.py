@@ -13,10 +13,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 
 from reconciler.adapters.databricks.reading import KindReader, ReadRun
+from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.model.changes import Action, Change
 from reconciler.model.errors import ApplyError
 from reconciler.model.health import Health

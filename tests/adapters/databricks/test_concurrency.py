@@ -1,7 +1,7 @@
 """The read limiter's AIMD: slow start to the ceiling, one halving per throttling episode,
-additive growth after it, the pool-wide pause for Retry-After, and the pace learned from the
-rate the workspace admitted. A fake clock drives the arithmetic; the pause and the pace are
-also checked on the real clock, with threads."""
+additive growth after it, Retry-After shared by every request of every thread, and the pace
+learned from the rate the workspace admitted. A fake clock drives the arithmetic; the pause
+and the pace are also checked on the real clock, with threads."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from itertools import pairwise
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 from reconciler.adapters.databricks.concurrency import (
     INITIAL,
     PACE_SHARE,
     AdaptiveLimiter,
     CallMeter,
+    GatedAdapter,
     Pool,
 )
 
@@ -83,80 +85,68 @@ def test_errors_other_than_429_neither_grow_nor_cut() -> None:
 def test_the_pace_is_the_rate_admitted_in_the_second_before_the_429() -> None:
     clock = Clock()
     limiter = AdaptiveLimiter(64, clock=clock)
-    with limiter.slot():
-        pass  # the read has started
+    limiter.gate()  # the first request leaves at 100.0
     for i in range(40):
         clock.now = 100.0 + (i + 1) / 20  # 20 answers a second, for two seconds
         limiter.on_response(200)
     assert limiter.pace is None  # unpaced until the workspace throttles
-    limiter.on_response(429, 1, sent_at=clock.now - 0.05)
+    limiter.on_response(429, 1, sent_at=clock.now - 0.01)
+    assert limiter.pace is None  # learned when the pause is over, once all answers are in
+    clock.now += 1
+    limiter.gate()
     assert limiter.pace == pytest.approx(PACE_SHARE * 20)
-    # Near the throttled rate it grows slowly: ~0.25 calls/s per second of clean answers.
+    # Near the throttled rate it grows slowly: ~0.1 requests/s per second of clean answers.
     for _ in range(19):
         limiter.on_response(200)
-    assert limiter.pace == pytest.approx(PACE_SHARE * 20 + 0.25, abs=0.02)
+    assert limiter.pace == pytest.approx(PACE_SHARE * 20 + 0.1, abs=0.01)
 
 
-def test_a_429_early_in_the_read_does_not_pin_the_pace_low() -> None:
-    """Two answers in the first 0.1 s are 20 a second, not 2."""
+def test_a_429_in_the_first_second_halves_but_sets_no_pace() -> None:
+    """Ten answers in the first 0.1 s, then a 429: a burst, not a rate."""
     clock = Clock()
     limiter = AdaptiveLimiter(64, clock=clock)
-    with limiter.slot():
-        pass
-    for _ in range(2):
-        clock.now += 0.05
+    limiter.gate()
+    for _ in range(10):
+        clock.now += 0.01
         limiter.on_response(200)
     limiter.on_response(429, 0, sent_at=clock.now)
-    assert limiter.pace == pytest.approx(PACE_SHARE * 20)
+    limiter.gate()
+    assert (limiter.pace, limiter.cuts) == (None, 1)
 
 
-def test_retry_after_pauses_every_new_call_but_not_those_in_flight() -> None:
+def test_retry_after_holds_every_request_from_every_thread() -> None:
     limiter = AdaptiveLimiter(8)
-    entered: list[float] = []
-    in_flight = threading.Event()
-    release = threading.Event()
-
-    def long_call() -> None:
-        with limiter.slot():
-            in_flight.set()
-            release.wait(5)
-        entered.append(time.monotonic())
-
-    holder = threading.Thread(target=long_call)
-    holder.start()
-    assert in_flight.wait(5)
     started = time.monotonic()
-    limiter.on_response(429, 0.4, sent_at=time.monotonic())
-    release.set()  # the call in flight finishes during the pause
-    holder.join(5)
-    assert entered[0] - started < 0.3
+    limiter.on_response(429, 0.4, sent_at=started)
+    sent: list[float] = []
 
-    def new_call() -> None:
-        with limiter.slot():
-            entered.append(time.monotonic())
+    def request() -> None:
+        limiter.gate()
+        sent.append(time.monotonic() - started)
 
-    others = [threading.Thread(target=new_call) for _ in range(3)]
-    for thread in others:
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
         thread.start()
-    for thread in others:
+    for thread in threads:
         thread.join(5)
-    assert all(t - started >= 0.39 for t in entered[1:]), [t - started for t in entered]
+    assert len(sent) == 4 and min(sent) >= 0.39, sent
 
 
-def test_paced_calls_start_one_pace_interval_apart() -> None:
+def test_paced_requests_leave_one_pace_interval_apart() -> None:
     limiter = AdaptiveLimiter(64)
     limiter.pace = 20.0  # as a 429 would have set it
-    starts: list[float] = []
+    sent: list[float] = []
     lock = threading.Lock()
 
     def call() -> None:
+        limiter.gate()
         with lock:
-            starts.append(time.monotonic())
+            sent.append(time.monotonic())
 
     Pool(limiter).run([call] * 11)
-    starts.sort()
-    assert starts[-1] - starts[0] >= 10 / 20 - 0.01
-    assert min(b - a for a, b in pairwise(starts)) >= 1 / 20 - 0.01
+    sent.sort()
+    assert sent[-1] - sent[0] >= 10 / 20 - 0.01
+    assert min(b - a for a, b in pairwise(sent)) >= 1 / 20 - 0.01
 
 
 def test_the_pool_never_exceeds_the_limit_and_reraises_the_first_failure() -> None:
@@ -194,11 +184,16 @@ def test_the_meter_counts_every_answer_and_passes_retry_after_on() -> None:
     limiter = AdaptiveLimiter(16, clock=Clock())
     meter = CallMeter(limiter)
     session = requests.Session()
+    session.mount("http://", HTTPAdapter(pool_connections=3, pool_maxsize=7, pool_block=True))
     meter.attach(session)
     meter.attach(session)  # idempotent
     assert session.hooks["response"].count(meter.hook) == 1
+    gated = session.get_adapter("http://127.0.0.1:1/x")
+    assert isinstance(gated, GatedAdapter) and gated.gate == limiter.gate
+    assert (gated._pool_maxsize, gated._pool_block) == (7, True)  # the pool it replaced
+    assert isinstance(session.get_adapter("https://example.invalid/"), GatedAdapter)
     meter.hook(_response(200))
     meter.hook(_response(429, {"Retry-After": "3"}))
     meter.hook(_response(429, {"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}))
-    assert (meter.calls, meter.failed, limiter.throttled, limiter.cuts) == (3, 2, 2, 1)
+    assert (meter.calls, meter.refused, limiter.throttled, limiter.cuts) == (3, 2, 2, 1)
     assert limiter._resume_at == pytest.approx(100.0 + 3)
