@@ -26,7 +26,6 @@ import time
 from types import TracebackType
 from typing import Self
 
-import structlog
 from databricks.sdk.errors import NotFound, ResourceConflict
 from databricks.sdk.service.workspace import ImportFormat
 
@@ -34,10 +33,10 @@ from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.apply.holder import Holder, Liveness
 from reconciler.apply.lock import POLL_SECONDS, busy_error
 from reconciler.model.errors import ApplyError
+from reconciler.runtime.logs import get_logger
 
 LOCK_DIR = "/Shared/.reconciler/locks"
 DEFAULT_LEASE = 900.0
-_log = structlog.get_logger(__name__)
 
 
 def lock_path(project: str, target: str) -> str:
@@ -96,7 +95,7 @@ class WorkspaceLock:
                 return None, True
             state, reason = current.liveness()
             if state is Liveness.DEAD:
-                _log.warning(
+                get_logger(__name__).warning(
                     "apply lock taken over: its holder is gone",
                     target=self.target,
                     holder=current.describe(),

@@ -22,15 +22,18 @@ BAD_NUMBER = "not-a-number"
 def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield path
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
-            yield from walk(sub, (*path, name))
+        for name in command.list_commands(click.Context(command)):
+            yield from walk(command_at((*path, name)), (*path, name))
 
 
 def command_at(path: tuple[str, ...]) -> click.Command:
+    """Through ``get_command``: the root group loads a command's module on first use."""
     command: click.Command = cli
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        found = command.get_command(click.Context(command), name)
+        assert found is not None, name
+        command = found
     return command
 
 
