@@ -1,72 +1,119 @@
-"""Plan at scale: N assets in a sandbox answering every call after 50 ms.
+"""Plan at scale, end to end: the CLI (``reconciler -v plan``) in its own process, through a
+``databricks`` target over loopback, against a ``reconciler sandbox serve`` process that
+answers every API call after 50 ms (and, for ``ratelimit``, admits N requests a second).
 
-For each size the workspace is first filled to match the manifests (no latency), then a sandbox
-server with injected latency runs in a child process and ``make_plan`` reads it twice: with
-the adapter's bounded concurrency, and one call at a time (the serial baseline). Printed per
-size: plan wall time, API calls, peak Python heap (tracemalloc) and the process RSS.
+Each scenario first fills a sandbox state to match its manifests (in this process, no latency),
+then serves it and times the plan. Printed: wall time of the whole command (start-up
+included), the read time and API calls it reports (``-v``), calls per object, the 429s it
+absorbed, and the command's peak RSS.
 
-    .venv/bin/python benchmarks/plan_scale.py                   # 100 and 1000
-    .venv/bin/python benchmarks/plan_scale.py --sizes 100,1000,5000 --baseline-max 1000
+    .venv/bin/python benchmarks/plan_scale.py endpoints   # 200 models + 200 endpoints
+    .venv/bin/python benchmarks/plan_scale.py scale --sizes 1000,5000
+    .venv/bin/python benchmarks/plan_scale.py ratelimit --assets 1000 --rate 30
+    .venv/bin/python benchmarks/plan_scale.py all
 
-Goal: 1,000 assets under 5 s, at least 10x faster than serial, under 300 MB at 5,000.
+Goals (issue 14): ``endpoints`` at least 10x faster than one call per object, one at a time
+(400 x 50 ms = 20 s), so under 2.0 s, with at most 1.1 calls per object; ``scale`` 5,000
+assets under 10 s and 300 MB; ``ratelimit`` no failed call and within 1.3x of calls / rate.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import logging
+import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
-from reconciler.adapters.databricks.client import sandbox_client
+from reconciler.adapters.databricks.held_indexes import index_marker_key
 from reconciler.adapters.databricks.registered_model import alias_inventory_key
 from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
-from reconciler.adapters.databricks.vector_index import index_marker_key
-from reconciler.adapters.databricks.workspace import DatabricksWorkspace
-from reconciler.commands.plan import make_plan
-from reconciler.manifest import load_project
 from reconciler.model.live import OWNER_TAG
-from reconciler.runtime.logs import configure_logging
-from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
+from reconciler.sandbox import (
+    SandboxConfig,
+    SandboxServer,
+    register_versions_up_to,
+    workspace_client,
+)
 
 UNIT = 6
-"""Assets per unit: a model, its two aliases, an endpoint serving it, a quota, an index."""
+"""Assets per unit of the ``scale`` mix: a model, its two aliases, an endpoint serving it, a
+quota on the endpoint, an index."""
 INDEXES_PER_VS = 25
 PROJECT = "bench"
+READ_LINE = re.compile(
+    r"with (?P<calls>\d+) API calls(?:, (?P<throttled>\d+) answered 429 and were retried)?"
+    r" in (?P<seconds>[\d.]+)s"
+)
 
 
-def build_project(root: Path, n: int) -> int:
+# --- projects ---------------------------------------------------------------------------
+
+
+def write_project(root: Path, manifests: dict[str, list[dict[str, Any]]]) -> None:
+    """A project whose one target, ``bench``, is a databricks target (its host comes from
+    DATABRICKS_HOST, set when the sandbox serves)."""
+    (root / "manifests").mkdir(parents=True)
+    project = {"project": PROJECT, "default_target": "bench", "targets": {"bench": {}}}
+    project["targets"]["bench"] = {"type": "databricks"}
+    (root / "reconciler.yaml").write_text(yaml.safe_dump(project))
+    (root / "manifests" / "all.yaml").write_text(yaml.safe_dump(manifests, sort_keys=False))
+
+
+def endpoints_project(root: Path, n: int) -> int:
+    """``n`` models (alias ``champion``: 1) and ``n`` endpoints serving ``model@champion``."""
+    models = [{"name": _model(i), "aliases": {"champion": 1}} for i in range(n)]
+    endpoints = [
+        {
+            "name": _endpoint(i),
+            "served_entities": [
+                {"name": "champion", "entity": f"{_model(i)}@champion", "workload_size": "Small"}
+            ],
+        }
+        for i in range(n)
+    ]
+    write_project(root, {"registered_models": models, "serving_endpoints": endpoints})
+    return 2 * n
+
+
+def mixed_project(root: Path, n: int) -> int:
+    """About ``n`` assets in units of ``UNIT``; returns the number of assets."""
     units = max(1, n // UNIT)
     models, endpoints, quotas, vs, indexes = [], [], [], [], []
     for i in range(units):
-        model = f"main.bench.m{i:05d}"
-        models.append({"name": model, "aliases": {"champion": 1, "challenger": 2}})
+        models.append({"name": _model(i), "aliases": {"champion": 1, "challenger": 2}})
         endpoints.append(
             {
-                "name": f"ep-{i:05d}",
+                "name": _endpoint(i),
                 "served_entities": [
-                    {"name": "champion", "entity": f"{model}@champion", "workload_size": "Small"}
+                    {
+                        "name": "champion",
+                        "entity": f"{_model(i)}@champion",
+                        "workload_size": "Small",
+                    }
                 ],
             }
         )
-        quotas.append({"endpoint": f"ep-{i:05d}", "rate_limits": [{"calls_per_minute": 100}]})
+        quotas.append({"endpoint": _endpoint(i), "rate_limits": [{"calls_per_minute": 100}]})
         if i % INDEXES_PER_VS == 0:
-            vs.append({"name": f"vs-{i // INDEXES_PER_VS:04d}"})
+            vs.append({"name": _vs(i)})
         indexes.append(
             {
-                "name": f"main.bench.idx{i:05d}",
-                "endpoint": f"vs-{i // INDEXES_PER_VS:04d}",
+                "name": _index(i),
+                "endpoint": _vs(i),
                 "primary_key": "id",
                 "direct_access": {
                     "schema": {"id": "long", "vec": "array<float>"},
@@ -74,51 +121,67 @@ def build_project(root: Path, n: int) -> int:
                 },
             }
         )
-    root.mkdir(parents=True)
-    (root / "manifests").mkdir()
-    project = {
-        "project": "bench",
-        "default_target": "bench",
-        "targets": {"bench": {"type": "sandbox", "state_dir": "state"}},
-    }
-    (root / "reconciler.yaml").write_text(yaml.safe_dump(project))
-    manifests = {
-        "registered_models": models,
-        "serving_endpoints": endpoints,
-        "quotas": quotas,
-        "vector_search_endpoints": vs,
-        "vector_indexes": indexes,
-    }
-    (root / "manifests" / "all.yaml").write_text(yaml.safe_dump(manifests, sort_keys=False))
+    write_project(
+        root,
+        {
+            "registered_models": models,
+            "serving_endpoints": endpoints,
+            "quotas": quotas,
+            "vector_search_endpoints": vs,
+            "vector_indexes": indexes,
+        },
+    )
     return len(models) * 3 + len(endpoints) + len(quotas) + len(vs) + len(indexes)
 
 
-def fill(state: Path, units: int) -> None:
-    """Create everything the manifests declare, concurrently, with no latency, marked as the
+def _model(i: int) -> str:
+    return f"main.bench.m{i:05d}"
+
+
+def _endpoint(i: int) -> str:
+    return f"ep-{i:05d}"
+
+
+def _index(i: int) -> str:
+    return f"main.bench.idx{i:05d}"
+
+
+def _vs(i: int) -> str:
+    return f"vs-{i // INDEXES_PER_VS:04d}"
+
+
+# --- filling the sandbox to match -------------------------------------------------------
+
+
+def fill(state: Path, units: int, *, mixed: bool) -> None:
+    """Create what the manifests declare, concurrently, with no latency, marked as the
     project's own as its apply would leave them (unmarked assets would each plan an adopt)."""
     with SandboxServer(state, config=SandboxConfig.fast()) as server:
-        w = sandbox_client(server.url)
+        w = workspace_client(server.url)
         with ThreadPoolExecutor(16) as pool:
-            list(pool.map(lambda i: _vs(w, i, units), range(0, units, INDEXES_PER_VS)))
-            time.sleep(0.1)  # let the VS endpoints come online
-            list(pool.map(lambda i: _unit(w, i), range(units)))
+            if mixed:
+                vs = range(0, units, INDEXES_PER_VS)
+                list(pool.map(lambda i: _create_vs(w, i, units), vs))
+                time.sleep(0.1)  # let the VS endpoints come online
+            list(pool.map(lambda i: _create_unit(w, i, mixed=mixed), range(units)))
 
 
-def _vs(w: WorkspaceClient, i: int, units: int) -> None:
-    name = f"vs-{i // INDEXES_PER_VS:04d}"
-    w.vector_search_endpoints.create_endpoint(name, vectorsearch.EndpointType.STANDARD)
+def _create_vs(w: WorkspaceClient, i: int, units: int) -> None:
+    w.vector_search_endpoints.create_endpoint(_vs(i), vectorsearch.EndpointType.STANDARD)
     held = range(i, min(i + INDEXES_PER_VS, units))
-    markers = [(index_marker_key(f"main.bench.idx{j:05d}"), PROJECT) for j in held]
-    tags = [vectorsearch.CustomTag(key=k, value=v) for k, v in [(OWNER_TAG, PROJECT), *markers]]
-    w.vector_search_endpoints.update_endpoint_custom_tags(name, tags)
+    marks = [(OWNER_TAG, PROJECT)] + [(index_marker_key(_index(j)), PROJECT) for j in held]
+    tags = [vectorsearch.CustomTag(key=k, value=v) for k, v in marks]
+    w.vector_search_endpoints.update_endpoint_custom_tags(_vs(i), tags)
 
 
-def _unit(w: WorkspaceClient, i: int) -> None:
-    model = f"main.bench.m{i:05d}"
-    register_versions_up_to(w, model, 2)
+def _create_unit(w: WorkspaceClient, i: int, *, mixed: bool) -> None:
+    model = _model(i)
+    register_versions_up_to(w, model, 2 if mixed else 1)
     w.registered_models.set_alias(model, "champion", 1)
-    w.registered_models.set_alias(model, "challenger", 2)
-    marks = {OWNER_TAG: PROJECT, alias_inventory_key(PROJECT): "challenger,champion"}
+    if mixed:
+        w.registered_models.set_alias(model, "challenger", 2)
+    aliases = "challenger,champion" if mixed else "champion"
+    marks = {OWNER_TAG: PROJECT, alias_inventory_key(PROJECT): aliases}
     w.api_client.do(
         "PATCH",
         f"/api/2.1/unity-catalog/securable-tags/FUNCTION/{model}",
@@ -131,24 +194,23 @@ def _unit(w: WorkspaceClient, i: int) -> None:
         workload_size="Small",
         scale_to_zero_enabled=False,
     )
+    limits = [
+        serving.AiGatewayRateLimit(
+            calls=100, renewal_period=serving.AiGatewayRateLimitRenewalPeriod.MINUTE
+        )
+    ]
+    endpoint_tags = {OWNER_TAG: PROJECT, **({QUOTA_TAG: PROJECT} if mixed else {})}
     w.serving_endpoints.create(
-        f"ep-{i:05d}",
-        config=serving.EndpointCoreConfigInput(name=f"ep-{i:05d}", served_entities=[entity]),
-        tags=[
-            serving.EndpointTag(key=OWNER_TAG, value=PROJECT),
-            serving.EndpointTag(key=QUOTA_TAG, value=PROJECT),
-        ],
-        ai_gateway=serving.AiGatewayConfig(
-            rate_limits=[
-                serving.AiGatewayRateLimit(
-                    calls=100, renewal_period=serving.AiGatewayRateLimitRenewalPeriod.MINUTE
-                )
-            ]
-        ),
+        _endpoint(i),
+        config=serving.EndpointCoreConfigInput(name=_endpoint(i), served_entities=[entity]),
+        ai_gateway=serving.AiGatewayConfig(rate_limits=limits) if mixed else None,
+        tags=[serving.EndpointTag(key=k, value=v) for k, v in endpoint_tags.items()],
     )
+    if not mixed:
+        return
     w.vector_search_indexes.create_index(
-        f"main.bench.idx{i:05d}",
-        f"vs-{i // INDEXES_PER_VS:04d}",
+        _index(i),
+        _vs(i),
         "id",
         vectorsearch.VectorIndexType.DIRECT_ACCESS,
         direct_access_index_spec=vectorsearch.DirectAccessVectorIndexSpec(
@@ -160,99 +222,187 @@ def _unit(w: WorkspaceClient, i: int) -> None:
     )
 
 
+# --- serving and running the CLI --------------------------------------------------------
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def serve(state: Path, latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
+def serve(
+    state: Path, latency_ms: float, rate: float | None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     cmd = [
         sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port),
         "--state", str(state), "--latency-ms", str(latency_ms), "--quiet",
     ]  # fmt: skip
+    if rate is not None:
+        cmd += ["--rate-limit", str(rate)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, url
+            return proc, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.1)
     proc.kill()
     raise SystemExit("the sandbox did not start")
 
 
-def measure(root: Path, url: str, concurrency: int, *, trace: bool = False) -> Measure:
-    """One plan; with ``trace`` the peak Python heap is measured too (tracemalloc slows Python
-    down several times, so timed runs never trace)."""
-    project = load_project(root)
-    ws = DatabricksWorkspace(sandbox_client(url), concurrency=concurrency)
-    if trace:
-        tracemalloc.start()
-    started = time.perf_counter()
-    result = make_plan(project, "bench", workspace=ws)
-    seconds = time.perf_counter() - started
-    peak = 0.0
-    if trace:
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
-    return Measure(seconds, result.live.api_calls, len(result.plan.changes), peak)
-
-
 @dataclass(frozen=True)
-class Measure:
-    seconds: float
+class Run:
+    wall: float
+    """The whole command, start-up included."""
+    read: float
     calls: int
-    changes: int
-    heap_mb: float
+    throttled: int
+    rss_mb: float
+    """Peak resident memory of the command's process."""
+
+
+def plan(root: Path, url: str, *extra: str) -> Run:
+    """``reconciler -v plan`` in a child process, against the sandbox at ``url``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
+    env.update(DATABRICKS_HOST=url, DATABRICKS_TOKEN="bench")
+    cmd = [sys.executable, "-m", "reconciler", "--project", str(root), "-v", "plan", *extra]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    found = READ_LINE.search(err)
+    if proc.returncode not in (0, 2) or found is None:
+        raise SystemExit(f"plan failed ({proc.returncode}):\n{err[-2000:]}")
+    return Run(
+        wall=wall,
+        read=float(found["seconds"]),
+        calls=int(found["calls"]),
+        throttled=int(found["throttled"] or 0),
+        rss_mb=usage.ru_maxrss / 1024,
+    )
+
+
+def scenario(
+    build: Callable[[Path], tuple[int, int, bool]],
+    runs: int,
+    latency_ms: float,
+    rate: float | None = None,
+    extra: Sequence[str] = (),
+) -> tuple[int, list[Run]]:
+    """Build and fill a project, serve it, plan ``runs`` times; (objects, runs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "project"
+        objects, units, mixed = build(root)
+        fill(root / "state", units, mixed=mixed)
+        proc, url = serve(root / "state", latency_ms, rate)
+        try:
+            plan(root, url)  # warm-up: bytecode caches, page cache
+            return objects, [plan(root, url, *extra) for _ in range(runs)]
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def median_run(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
+
+
+# --- the scenarios ----------------------------------------------------------------------
+
+
+def run_endpoints(args: argparse.Namespace) -> None:
+    n = args.models
+
+    def build(root: Path) -> tuple[int, int, bool]:
+        return endpoints_project(root, n), n, False
+
+    objects, runs = scenario(build, args.runs, args.latency_ms)
+    fast = median_run(runs)
+    serial_ideal = objects * args.latency_ms / 1000
+    print(f"endpoints: {n} models + {n} endpoints at {args.latency_ms:g} ms a call")
+    print(
+        f"  one call per object, one at a time: {objects} x {args.latency_ms:g} ms"
+        f" = {serial_ideal:.1f} s"
+    )
+    print(
+        f"  plan (median of {len(runs)}): {fast.wall:.2f} s end to end (reads {fast.read:.2f} s),"
+        f" {fast.calls} calls = {fast.calls / objects:.2f} per object,"
+        f" {serial_ideal / fast.wall:.1f}x faster; walls {', '.join(f'{r.wall:.2f}' for r in runs)}"
+    )
+    if args.serial:
+        _, serial = scenario(build, 1, args.latency_ms, extra=("--max-concurrency", "1"))
+        print(
+            f"  the same plan with --max-concurrency 1: {serial[0].wall:.2f} s"
+            f" ({serial[0].calls} calls)"
+        )
+
+
+def run_scale(args: argparse.Namespace) -> None:
+    print(f"scale: the mixed project at {args.latency_ms:g} ms a call")
+    print(
+        f"{'assets':>7} {'wall s':>7} {'read s':>7} {'calls':>6} {'calls/asset':>11} {'rss MB':>7}"
+    )
+    for size in (int(x) for x in args.sizes.split(",")):
+
+        def build(root: Path, size: int = size) -> tuple[int, int, bool]:
+            return mixed_project(root, size), max(1, size // UNIT), True
+
+        assets, runs = scenario(build, args.runs, args.latency_ms)
+        r = median_run(runs)
+        print(
+            f"{assets:7d} {r.wall:7.2f} {r.read:7.2f} {r.calls:6d} {r.calls / assets:11.2f}"
+            f" {r.rss_mb:7.0f}",
+            flush=True,
+        )
+
+
+def run_ratelimit(args: argparse.Namespace) -> None:
+    def build(root: Path) -> tuple[int, int, bool]:
+        return mixed_project(root, args.assets), max(1, args.assets // UNIT), True
+
+    assets, runs = scenario(build, args.runs, args.latency_ms, rate=args.rate)
+    print(
+        f"ratelimit: {assets} assets, {args.rate:g} requests/s admitted,"
+        f" {args.latency_ms:g} ms a call"
+    )
+    for r in runs:
+        answered = r.calls - r.throttled
+        ideal = answered / args.rate
+        print(
+            f"  plan: {r.wall:.2f} s end to end, reads {r.read:.2f} s; {answered} calls answered"
+            f" + {r.throttled} answered 429 and retried (no failed call: the plan succeeded);"
+            f" calls / rate = {ideal:.2f} s: reads x{r.read / ideal:.2f},"
+            f" end to end x{r.wall / ideal:.2f}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000")
+    parser.add_argument("scenario", choices=["endpoints", "scale", "ratelimit", "all"])
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--baseline-max", type=int, default=1000, help="Skip serial above this.")
-    parser.add_argument("--fill-only", nargs=2, metavar=("STATE", "UNITS"), help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=5, help="Timed plans per scenario (median).")
+    parser.add_argument("--models", type=int, default=200, help="endpoints: models (= endpoints)")
+    parser.add_argument("--serial", action="store_true", help="endpoints: also --max-concurrency 1")
+    parser.add_argument("--sizes", default="1000,5000", help="scale: asset counts")
+    parser.add_argument("--assets", type=int, default=1000, help="ratelimit: asset count")
+    parser.add_argument("--rate", type=float, default=30.0, help="ratelimit: requests/s")
     args = parser.parse_args()
-    configure_logging()
-    if args.fill_only:
-        fill(Path(args.fill_only[0]), int(args.fill_only[1]))
-        return
-    print(f"latency {args.latency_ms:g} ms/call, concurrency {args.concurrency}")
-    header = (
-        f"{'assets':>7} {'plan s':>8} {'calls':>6} {'changes':>7} {'heap MB':>8}"
-        f" {'serial s':>9} {'serial calls':>12} {'speedup':>8} {'rss MB':>7}"
-    )
-    print(header)
-    for n in (int(x) for x in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp) / "project"
-            assets = build_project(root, n)
-            # Filled in a child process, so this process's RSS is the plan's alone.
-            units = str(max(1, n // UNIT))
-            subprocess.run([sys.executable, __file__, "--fill-only", str(root / "state"), units],
-                           check=True)  # fmt: skip
-            proc, url = serve(root / "state", args.latency_ms)
-            try:
-                fast = measure(root, url, args.concurrency)
-                heap = measure(root, url, args.concurrency, trace=True).heap_mb
-                serial = measure(root, url, 1) if n <= args.baseline_max else None
-            finally:
-                proc.terminate()
-                proc.wait(10)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        s_time = f"{serial.seconds:9.2f}" if serial else f"{'-':>9}"
-        s_calls = f"{serial.calls:12d}" if serial else f"{'-':>12}"
-        speedup = f"{serial.seconds / fast.seconds:7.1f}x" if serial else f"{'-':>8}"
-        print(
-            f"{assets:7d} {fast.seconds:8.2f} {fast.calls:6d} {fast.changes:7d} {heap:8.1f}"
-            f" {s_time} {s_calls} {speedup} {rss:7.0f}",
-            flush=True,
-        )
+    logging.basicConfig(level=logging.ERROR)  # the fill's SDK warns the sandbox has no metadata
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    if args.scenario in ("endpoints", "all"):
+        run_endpoints(args)
+    if args.scenario in ("scale", "all"):
+        run_scale(args)
+    if args.scenario in ("ratelimit", "all"):
+        if args.scenario == "all":
+            args.runs = min(args.runs, 3)
+        run_ratelimit(args)
 
 
 if __name__ == "__main__":

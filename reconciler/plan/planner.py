@@ -107,7 +107,7 @@ def _plan_resource(
     doc = rules.desired(resource, resolver)
     deps = rules.dependencies(resource.name, doc, declared)
     refs = [
-        *rules.dependencies(resource.name, doc, set(live.assets)),
+        *rules.dependencies(resource.name, doc, live.assets.keys()),
         *rules.requires(resource.name, doc),
     ]
     _check_owner(resource, asset, desired)

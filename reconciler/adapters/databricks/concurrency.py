@@ -240,11 +240,14 @@ class CallMeter:
 
 
 class Pool:
-    """Runs read tasks concurrently under the limiter; the first failure is re-raised."""
+    """Runs read tasks concurrently under the limiter; the first failure is re-raised. Its
+    threads are started once, on the first run with more than one task, and live until
+    ``close``: a read runs in several rounds, and a plan reads twice."""
 
     def __init__(self, limiter: AdaptiveLimiter, workers: int | None = None) -> None:
         self.limiter = limiter
         self.workers = max(1, workers if workers is not None else limiter.maximum)
+        self._executor: ThreadPoolExecutor | None = None
 
     def run(self, tasks: Sequence[Callable[[], None]]) -> None:
         if not tasks:
@@ -258,12 +261,19 @@ class Pool:
             for task in tasks:
                 guarded(task)
             return
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(tasks))) as pool:
-            futures: list[Future[None]] = [pool.submit(guarded, t) for t in tasks]
-            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    raise error
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="read")
+        futures: list[Future[None]] = [self._executor.submit(guarded, t) for t in tasks]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        for future in done:
+            error = future.exception()
+            if error is not None:
+                wait(pending)  # nothing of this read still runs once it has failed
+                raise error
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

@@ -5,19 +5,22 @@ Versions are created by training pipelines, never here."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from databricks.sdk.errors import BadRequest, NotFound, NotImplemented
 
 from reconciler.adapters.databricks.reading import KindReader, Task, get_or_none, translated
 from reconciler.adapters.databricks.sdk import WorkspaceClient
-from reconciler.kinds.diffing import raw_tags
+from reconciler.kinds.diffing import as_int, raw_tags
 from reconciler.model.live import VersionInfo
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
 from reconciler.runtime.waits import poll_until
 
 MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
+UC_MODELS = "/api/2.1/unity-catalog/models"
 VERSION_TAGS = f"{MLFLOW_UC}/model-versions/get"
 """Version tags (approval and promotion records) go through MLflow's Unity Catalog route: the
 2.1 API has none."""
@@ -34,7 +37,8 @@ def approval_tag(alias: str) -> str:
 
 
 class VersionReader(KindReader):
-    """One GET for a lone version; one list call for a model that needs several."""
+    """One GET for a lone version; one (paged) list call for a model that needs several. Both
+    through ``api_client.do``: a plan that reads versions then needs no catalog dataclasses."""
 
     def round(self, number: int) -> list[Task]:
         if number != 0:
@@ -55,35 +59,53 @@ class VersionReader(KindReader):
         def task() -> None:
             with translated(f"versions of model {model}"):
                 try:
-                    listed = list(self.client.model_versions.list(model, max_results=1000))
+                    listed = self._list(model)
                 except NotFound:
                     listed = []
             found = {}
             for item in listed:
-                if item.version is not None and int(item.version) in versions:
-                    status = item.status.value if item.status is not None else "UNKNOWN"
-                    found[(model, int(item.version))] = VersionInfo(
-                        model, int(item.version), status
-                    )
+                number = as_int(item.get("version"))
+                if isinstance(number, int) and number in versions:
+                    found[(model, number)] = VersionInfo(model, number, _status(item))
             with self.run.lock:
                 self.run.live.versions.update(found)
 
         return task
 
+    def _list(self, model: str) -> list[dict[str, Any]]:
+        """Every version of ``model``: pages until one comes without a token (a page may be
+        empty and still have one)."""
+        out: list[dict[str, Any]] = []
+        query: dict[str, Any] = {"max_results": 1000}
+        while True:
+            page = self.client.api_client.do("GET", f"{UC_MODELS}/{model}/versions", query=query)
+            if not isinstance(page, dict):
+                return out
+            out.extend(v for v in page.get("model_versions") or [] if isinstance(v, dict))
+            token = page.get("next_page_token")
+            if not token:
+                return out
+            query = {"max_results": 1000, "page_token": token}
+
     def _task_version(self, model: str, version: int) -> Task:
         def task() -> None:
             found = get_or_none(
                 f"version {version} of model {model}",
-                lambda: self.client.model_versions.get(model, int(version)),
+                lambda: self.client.api_client.do(
+                    "GET", f"{UC_MODELS}/{model}/versions/{int(version)}"
+                ),
             )
-            if found is None:
+            if not isinstance(found, dict):
                 return
-            status = found.status.value if found.status is not None else "UNKNOWN"
-            info = VersionInfo(model=model, version=int(version), status=status)
+            info = VersionInfo(model=model, version=int(version), status=_status(found))
             with self.run.lock:
                 self.run.live.versions[(model, int(version))] = info
 
         return task
+
+
+def _status(version: Mapping[str, Any]) -> str:
+    return str(version.get("status") or "UNKNOWN")
 
 
 def wait_version_ready(client: WorkspaceClient, model: str, version: int, *, address: str) -> None:

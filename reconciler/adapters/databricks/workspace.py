@@ -81,6 +81,7 @@ class DatabricksWorkspace(Workspace):
         return lister(self.client)
 
     def close(self) -> None:
+        self.pool.close()
         if self._on_close is not None:
             self._on_close()
             self._on_close = None
