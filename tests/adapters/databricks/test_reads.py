@@ -149,8 +149,9 @@ def test_a_few_429s_are_absorbed_and_slow_the_reads(
     ws = DatabricksWorkspace(sandbox_client(server.url))
     live = ws.read(ReadRequest(assets=[(SE, "databricks-bge-large-en")]))
     assert "serving_endpoint.databricks-bge-large-en" in live.assets
-    assert ws.limiter.throttled == 2
-    assert ws.limiter.limit < ws.limiter.maximum
+    # The SDK retried both 429s inside api_client.do; the limiter saw them anyway.
+    assert (ws.limiter.throttled, live.throttled, ws.meter.refused) == (2, 2, 2)
+    assert ws.limiter.cuts >= 1
     assert live.api_calls == 3
 
 
