@@ -63,9 +63,10 @@ def test_plan_loads_only_the_sdk_services_its_reads_call(example_project: Path) 
     code, modules = _probe("plan", cwd=example_project)
     assert code in (0, 1)  # 1: the example's versions are not registered; the reads ran
     services = {m.rsplit(".", 1)[1] for m in modules if m.startswith("databricks.sdk.service.")}
-    # Endpoints and Vector Search through their SDK services (serving imports provisioning);
-    # models and versions through api_client.do, so no catalog module.
-    assert services == {"_internal", "provisioning", "serving", "vectorsearch"}
+    # Endpoints and Vector Search through their SDK services (serving imports provisioning;
+    # workspace: the create-intent records' format); models and versions through
+    # api_client.do, so no catalog module.
+    assert services == {"_internal", "provisioning", "serving", "vectorsearch", "workspace"}
     assert "databricks.sdk.core" in modules
     assert _loaded(modules, ("mlflow", "sqlalchemy", "structlog")) == []  # rich renders plans
 
