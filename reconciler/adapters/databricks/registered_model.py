@@ -73,6 +73,25 @@ def normalize_model(raw: Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def model_from_mlflow(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """MLflow's Unity Catalog registered model (``{"registered_model": {name, description,
+    aliases: [{alias, version}], tags}}``) in the shape of the 2.1 ``RegisteredModelInfo``
+    that the mapping and import read: ``full_name``, ``comment``, ``aliases: [{alias_name,
+    version_num}]``, plus ``tags``. MLflow's description is the Unity Catalog comment."""
+    model = answer.get("registered_model") or {}
+    full_name = str(model.get("name") or "")
+    out: dict[str, Any] = {"full_name": full_name, "name": full_name.rsplit(".", 1)[-1]}
+    if model.get("description"):
+        out["comment"] = model["description"]
+    out["aliases"] = [
+        {"alias_name": a.get("alias"), "version_num": as_int(a.get("version"))}
+        for a in model.get("aliases") or []
+        if a.get("alias")
+    ]
+    out["tags"] = [{"key": k, "value": v} for k, v in raw_tags(model.get("tags")).items()]
+    return out
+
+
 def normalize_alias(raw: Mapping[str, Any]) -> dict[str, Any]:
     """``raw`` is one alias of a model: ``{model, alias_name, version_num}`` (UC) or
     ``{model, alias, version}`` (MLflow, where the version may be a string)."""
@@ -167,25 +186,6 @@ def mark_alias(
 
 
 # --- reads ------------------------------------------------------------------------------
-
-
-def model_from_mlflow(answer: Mapping[str, Any]) -> dict[str, Any]:
-    """MLflow's Unity Catalog registered model (``{"registered_model": {name, description,
-    aliases: [{alias, version}], tags}}``) in the shape of the 2.1 ``RegisteredModelInfo``
-    that the mapping and import read: ``full_name``, ``comment``, ``aliases: [{alias_name,
-    version_num}]``, plus ``tags``. MLflow's description is the Unity Catalog comment."""
-    model = answer.get("registered_model") or {}
-    full_name = str(model.get("name") or "")
-    out: dict[str, Any] = {"full_name": full_name, "name": full_name.rsplit(".", 1)[-1]}
-    if model.get("description"):
-        out["comment"] = model["description"]
-    out["aliases"] = [
-        {"alias_name": a.get("alias"), "version_num": as_int(a.get("version"))}
-        for a in model.get("aliases") or []
-        if a.get("alias")
-    ]
-    out["tags"] = [{"key": k, "value": v} for k, v in raw_tags(model.get("tags")).items()]
-    return out
 
 
 class ModelReader(KindReader):
