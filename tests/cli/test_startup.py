@@ -18,6 +18,7 @@ import pytest
 from reconciler.cli import cli
 from reconciler.cli.common import COMMANDS, FORMATS
 from reconciler.render import Format
+from reconciler.sandbox import SandboxServer
 
 PROBE = """
 import json, sys
@@ -71,8 +72,11 @@ def test_plan_loads_only_the_sdk_services_its_reads_call(example_project: Path) 
     assert _loaded(modules, ("mlflow", "sqlalchemy", "structlog")) == []  # rich renders plans
 
 
-def test_the_sdk_package_still_completes_when_something_asks_for_it(example_project: Path) -> None:
-    """``from databricks.sdk import WorkspaceClient`` after the deferral gets the real one."""
+def test_the_sdk_package_still_completes_when_something_asks_for_it(
+    sandbox: SandboxServer,
+) -> None:
+    """``from databricks.sdk import WorkspaceClient`` after the deferral gets the real one, and
+    a service the light client does not build comes from it, on the same ``ApiClient``."""
     code = (
         "import reconciler.adapters, sys\n"
         "assert 'databricks.sdk.service.jobs' not in sys.modules\n"
@@ -80,7 +84,9 @@ def test_the_sdk_package_still_completes_when_something_asks_for_it(example_proj
         "from databricks.sdk.service.jobs import JobsAPI\n"
         "assert WorkspaceClient.__module__ == 'databricks.sdk'\n"
         "from reconciler.adapters.databricks.client import sandbox_client\n"
-        "print(type(sandbox_client('http://127.0.0.1:9').jobs).__name__)\n"
+        f"client = sandbox_client({sandbox.url!r})\n"
+        "assert client.jobs._api is client.api_client\n"
+        "print(type(client.jobs).__name__)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
