@@ -31,13 +31,14 @@ renderers take longer to load than ``--help`` may."""
 COMMANDS: dict[str, tuple[str, str]] = {
     "apply": (
         "reconciler.cli.apply:apply",
-        "Apply the plan: create, update and (with --allow-delete) delete assets until the"
-        " workspace matches the manifests.",
+        "Apply the plan: create, update, adopt and (with --allow-delete) delete assets until"
+        " the workspace matches the manifests.",
     ),
     "drift": (
         "reconciler.cli.drift:drift",
         "Compare the live workspace with the manifests; list each drifted field with its live"
-        " and manifest values.",
+        " and manifest values, and the declared assets that are not healthy (a failed update, a"
+        " stopped endpoint, an offline index) with the workspace's message.",
     ),
     "gitops": (
         "reconciler.cli.gitops:gitops",
@@ -49,7 +50,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "plan": (
         "reconciler.cli.plan:plan",
-        "Show the changes that would bring the target to the manifests' desired state.",
+        "Show the changes that would bring the target to the manifests' desired state, and the"
+        " declared assets that are not healthy (with the workspace's message).",
     ),
     "sandbox": (
         "reconciler.cli.sandbox:sandbox",

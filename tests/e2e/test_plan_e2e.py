@@ -23,9 +23,9 @@ from reconciler.adapters.databricks.registered_model import alias_inventory_key
 from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
 from reconciler.adapters.databricks.vector_index import index_marker_key
 from reconciler.cli import cli
-from reconciler.model.live import OWNER_TAG
 from reconciler.commands.plan import make_plan
 from reconciler.manifest import load_project
+from reconciler.model.live import OWNER_TAG
 from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
 
 CLF = "main.support.intent_classifier"
@@ -354,10 +354,10 @@ def test_a_matching_workspace_costs_one_call_per_object_and_reads_no_version(
     fill_to_match(example_project)
     calls, versions = read_counts(example_project)
     # 2 models (aliases and tags in one call each), the endpoint, the quota's endpoint, one
-    # list of Vector Search endpoints, the index, champion's approval (its manifest sets one),
-    # and one listing of the create intents (the assets filled here carry no marker). The 3
-    # aliases and 2 served entities already point at their versions: no version is read.
-    assert (calls, versions) == (8, set())
+    # list of Vector Search endpoints, the index, and champion's approval (its manifest sets
+    # one). The 3 aliases and 2 served entities already point at their versions: no version is
+    # read. (The assets carry their markers: no listing of create intents either.)
+    assert (calls, versions) == (7, set())
 
 
 def test_moving_an_alias_reads_the_version_it_moves_to_and_only_that(
@@ -370,7 +370,7 @@ def test_moving_an_alias_reads_the_version_it_moves_to_and_only_that(
     )
     calls, versions = read_counts(example_project)
     # champion and the endpoint's champion entity both move to version 3: one version read.
-    assert (calls, versions) == (9, {(CLF, 3)})
+    assert (calls, versions) == (8, {(CLF, 3)})
 
 
 def test_an_owner_in_the_manifest_costs_one_more_call(example_project: Path) -> None:
@@ -383,7 +383,7 @@ def test_an_owner_in_the_manifest_costs_one_more_call(example_project: Path) -> 
         )
     )
     result = make_plan(load_project(example_project), None)
-    assert result.live.api_calls == 9
+    assert result.live.api_calls == 8
     assert [(c.address, [(d.path, d.after) for d in c.diffs]) for c in result.plan.changes] == [
         (f"registered_model.{SUM}", [("owner", "ml-team")])
     ]
