@@ -262,6 +262,9 @@ class Run:
     throttled: int
     rss_mb: float
     """Peak resident memory of the command's process."""
+    cpu: float
+    """CPU seconds (user + system) of the command's process: what load on a shared machine
+    does not inflate."""
 
 
 def plan(root: Path, url: str, *extra: str) -> Run:
@@ -285,6 +288,7 @@ def plan(root: Path, url: str, *extra: str) -> Run:
         calls=int(found["calls"]),
         throttled=int(found["throttled"] or 0),
         rss_mb=usage.ru_maxrss / 1024,
+        cpu=usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -331,7 +335,8 @@ def run_endpoints(args: argparse.Namespace) -> None:
         f" = {serial_ideal:.1f} s"
     )
     print(
-        f"  plan (median of {len(runs)}): {fast.wall:.2f} s end to end (reads {fast.read:.2f} s),"
+        f"  plan (median of {len(runs)}): {fast.wall:.2f} s end to end (reads {fast.read:.2f} s,"
+        f" CPU {fast.cpu:.2f} s),"
         f" {fast.calls} calls = {fast.calls / objects:.2f} per object,"
         f" {serial_ideal / fast.wall:.1f}x faster; walls {', '.join(f'{r.wall:.2f}' for r in runs)}"
     )
@@ -356,7 +361,8 @@ def run_scale(args: argparse.Namespace) -> None:
         assets, runs = scenario(build, args.runs, args.latency_ms)
         r = median_run(runs)
         print(
-            f"{assets:7d} {r.wall:7.2f} {r.read:7.2f} {r.calls:6d} {r.calls / assets:11.2f}"
+            f"{assets:7d} {r.wall:7.2f} {r.read:7.2f} {r.cpu:6.2f} {r.calls:6d}"
+            f" {r.calls / assets:11.2f}"
             f" {r.rss_mb:7.0f}",
             flush=True,
         )
