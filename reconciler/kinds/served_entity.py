@@ -14,10 +14,28 @@ from pydantic import Field, field_validator, model_validator
 
 from reconciler.kinds.base import check_alias_name
 from reconciler.kinds.diffing import as_int
+from reconciler.kinds.external_model import ExternalModelSpec
 from reconciler.kinds.rules import ordered, without_defaults
 from reconciler.model.changes import FieldDiff
 from reconciler.model.secrets import has_placeholder
 from reconciler.model.spec import FieldError, Spec
+
+CONCURRENCY = ("min_provisioned_concurrency", "max_provisioned_concurrency")
+THROUGHPUT = ("min_provisioned_throughput", "max_provisioned_throughput")
+NOT_FOR_EXTERNAL = (
+    "entity",
+    "version",
+    "workload_size",
+    "workload_type",
+    "scale_to_zero",
+    *CONCURRENCY,
+    *THROUGHPUT,
+    "provisioned_model_units",
+    "burst_scaling_enabled",
+    "instance_profile_arn",
+    "environment_vars",
+)
+"""Served-entity fields that size or configure a model Databricks runs itself."""
 
 
 class WorkloadType(StrEnum):
@@ -59,16 +77,20 @@ def check_workload_size(value: Any) -> Any:
 
 
 class ServedEntitySpec(Spec):
-    """``entity`` is ``cat.sch.model@alias``, or ``cat.sch.model`` + ``version``."""
+    """A model from Unity Catalog (``entity`` is ``cat.sch.model@alias``, or ``cat.sch.model`` +
+    ``version``; foundation models are ``system.ai.*``), or an ``external_model``."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=63)
     """Stable route name used by traffic; keep it when the version changes."""
-    entity: str
+    entity: str | None = None
     """catalog.schema.model@alias (resolved at plan time), or catalog.schema.model + version."""
     version: int | None = Field(default=None, ge=1)
     """Model version, only when entity names no alias."""
+    external_model: ExternalModelSpec | None = None
+    """A model outside Databricks, routed through AI Gateway (instead of entity)."""
     workload_size: WorkloadSize | None = None
-    """Small, Medium or Large; other sizes are min/max_provisioned_concurrency (not both)."""
+    """Small, Medium or Large; other sizes are min/max_provisioned_concurrency (one sizing form
+    per entity: a workload size, provisioned concurrency, throughput or model units)."""
     workload_type: WorkloadType | None = None
     """Compute type (default CPU)."""
     scale_to_zero: bool | None = None
@@ -77,6 +99,17 @@ class ServedEntitySpec(Spec):
     """Lower bound of provisioned concurrency."""
     max_provisioned_concurrency: int | None = Field(default=None, ge=0)
     """Upper bound of provisioned concurrency."""
+    min_provisioned_throughput: int | None = Field(default=None, ge=0)
+    """Provisioned throughput (tokens per second), lower bound: a multiple of the model's
+    throughput chunk size (checked at plan time)."""
+    max_provisioned_throughput: int | None = Field(default=None, ge=0)
+    """Provisioned throughput (tokens per second), upper bound: a multiple of the chunk size."""
+    provisioned_model_units: int | None = Field(default=None, ge=0)
+    """Model units to provision (models sized in model units rather than tokens per second)."""
+    burst_scaling_enabled: bool | None = None
+    """Burst beyond the provisioned throughput (the API never returns it: never compared)."""
+    instance_profile_arn: str | None = None
+    """AWS instance profile the entity runs with."""
     environment_vars: dict[str, str] | None = None
     """Environment variables; values may be {{secrets/scope/key}} references."""
 
@@ -92,11 +125,34 @@ class ServedEntitySpec(Spec):
                     " back",
                     at=("environment_vars", var),
                 )
-        model, at, alias = self.entity.partition("@")
+        if self.external_model is not None:
+            return self._check_external()
+        if self.entity is None:
+            raise FieldError(
+                f"served entity {self.name!r} needs entity (catalog.schema.model@alias) or"
+                " external_model",
+                at=(),
+            )
+        self._check_entity(self.entity)
+        self._check_sizing()
+        return self
+
+    def _check_external(self) -> Self:
+        for field in NOT_FOR_EXTERNAL:
+            if field in self.model_fields_set and getattr(self, field) is not None:
+                raise FieldError(
+                    f"served entity {self.name!r}: {field} does not apply to an external model"
+                    " (the provider serves it)",
+                    at=(field,),
+                    key=True,
+                )
+        return self
+
+    def _check_entity(self, entity: str) -> None:
+        model, at, alias = entity.partition("@")
         if not model:
             raise FieldError(
-                f"served entity {self.name!r}: entity {self.entity!r} names no model",
-                at=("entity",),
+                f"served entity {self.name!r}: entity {entity!r} names no model", at=("entity",)
             )
         if at:
             try:
@@ -111,40 +167,57 @@ class ServedEntitySpec(Spec):
             )
         if not at and self.version is None:
             raise FieldError(
-                f"served entity {self.name!r}: entity {self.entity!r} needs '@alias' or a version",
+                f"served entity {self.name!r}: entity {entity!r} needs '@alias' or a version",
                 at=("entity",),
             )
-        uses_concurrency = (
-            self.min_provisioned_concurrency is not None
-            or self.max_provisioned_concurrency is not None
-        )
-        if self.workload_size is not None and uses_concurrency:
+
+    def _check_sizing(self) -> None:
+        """One sizing form: workload size, provisioned concurrency, provisioned throughput or
+        model units."""
+        forms = {
+            "workload_size": ("workload_size",),
+            "min/max_provisioned_concurrency": CONCURRENCY,
+            "min/max_provisioned_throughput": THROUGHPUT,
+            "provisioned_model_units": ("provisioned_model_units",),
+        }
+        used = [
+            (form, next(f for f in fields if getattr(self, f) is not None))
+            for form, fields in forms.items()
+            if any(getattr(self, f) is not None for f in fields)
+        ]
+        if len(used) > 1:
+            (first, field), (second, _) = used[0], used[1]
             raise FieldError(
-                f"served entity {self.name!r}: workload_size cannot be combined with"
-                " min/max_provisioned_concurrency; use one or the other",
-                at=("workload_size",),
+                f"served entity {self.name!r}: {first} cannot be combined with {second};"
+                " use one way of sizing the entity",
+                at=(field,),
             )
-        lo, hi = self.min_provisioned_concurrency, self.max_provisioned_concurrency
-        if lo is not None and hi is not None and lo > hi:
-            raise FieldError(
-                f"served entity {self.name!r}: min_provisioned_concurrency ({lo}) is greater"
-                f" than max_provisioned_concurrency ({hi})",
-                at=("min_provisioned_concurrency",),
-            )
-        return self
+        for lo_field, hi_field in (CONCURRENCY, THROUGHPUT):
+            lo, hi = getattr(self, lo_field), getattr(self, hi_field)
+            if lo is not None and hi is not None and lo > hi:
+                raise FieldError(
+                    f"served entity {self.name!r}: {lo_field} ({lo}) is greater than"
+                    f" {hi_field} ({hi})",
+                    at=(lo_field,),
+                )
 
     @property
     def model_name(self) -> str:
-        return self.entity.partition("@")[0]
+        """The Unity Catalog model served ('' for an external model)."""
+        return (self.entity or "").partition("@")[0]
 
     @property
     def alias(self) -> str | None:
-        return self.entity.partition("@")[2] or None
+        return (self.entity or "").partition("@")[2] or None
 
 
 DEFAULT_WORKLOAD_TYPE = "CPU"
-CONCURRENCY = ("min_provisioned_concurrency", "max_provisioned_concurrency")
-SIZING_FORMS: tuple[tuple[str, ...], ...] = (("workload_size",), CONCURRENCY)
+SIZING_FORMS: tuple[tuple[str, ...], ...] = (
+    ("workload_size",),
+    CONCURRENCY,
+    THROUGHPUT,
+    ("provisioned_model_units",),
+)
 """Ways of sizing an entity the API takes one at a time; the server may derive the later forms
 from the first (min/max concurrency from a workload size) and show both."""
 ENTITY_DEFAULTS: dict[str, Any] = {
@@ -165,14 +238,16 @@ def _canonical_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
         for k, v in entity.items()
         if k != "alias" and v is not None and not (k in defaults and v == defaults[k])
     }
-    out["version"] = as_int(out.get("version"))
+    if "version" in out:
+        out["version"] = as_int(out["version"])
     return out
 
 
 def _set_fields(entity: Mapping[str, Any]) -> dict[str, Any]:
     """The fields a manifest entity sets (``false`` and ``{}`` included)."""
     out = {k: v for k, v in entity.items() if k != "alias" and v is not None}
-    out["version"] = as_int(out.get("version"))
+    if "version" in out:
+        out["version"] = as_int(out["version"])
     return out
 
 
@@ -230,7 +305,21 @@ def dropped_sizing(written: Mapping[str, Any], live: Mapping[str, Any]) -> set[s
     return {k for f in SIZING_FORMS if f != keep for k in f}
 
 
-_ENTITY_KEYS = ("name", "entity", "version", "workload_size", "workload_type", *CONCURRENCY)
+_ENTITY_KEYS = (
+    "name",
+    "entity",
+    "version",
+    "external_model",
+    "workload_size",
+    "workload_type",
+    *CONCURRENCY,
+    *THROUGHPUT,
+    "provisioned_model_units",
+    "burst_scaling_enabled",
+    "scale_to_zero",
+    "instance_profile_arn",
+    "environment_vars",
+)
 
 
 def _entity_key_order(key: str) -> tuple[int, str]:
@@ -245,4 +334,4 @@ def import_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
         for key in CONCURRENCY:  # derived by the server from the workload size
             out.pop(key, None)
     out = without_defaults(out, ENTITY_DEFAULTS)
-    return ordered(out, (*_ENTITY_KEYS, "scale_to_zero"))
+    return ordered(out, _ENTITY_KEYS)

@@ -100,6 +100,14 @@ class ServingEndpointSpec(Spec):
                 at=("served_entities", MAX_SERVED_ENTITIES),
             )
         names = [e.name for e in entities]
+        external = [e.external_model is not None for e in entities]
+        if any(external) and not all(external):
+            index = external.index(not external[0])
+            raise FieldError(
+                f"endpoint {self.name!r} mixes external models with other served entities;"
+                " an endpoint serves external models only, or none",
+                at=("served_entities", index, "name"),
+            )
         seen: set[str] = set()
         for index, name in enumerate(names):
             if name in seen:
@@ -196,6 +204,9 @@ class ServingEndpointRules(KindRules):
         entities = []
         for i, entity in enumerate(spec.served_entities):
             ed = entity.doc()
+            if entity.external_model is not None:
+                entities.append(ed)
+                continue
             model = entity.model_name
             # The version this entity already serves: a version in place is not checked.
             in_place = serving.get((entity.name, model))
@@ -316,7 +327,9 @@ class ServingEndpointRules(KindRules):
     def dependencies(self, name: str, doc: Mapping[str, Any], known: Set[str]) -> list[str]:
         deps = []
         for entity in doc.get("served_entities") or []:
-            model = str(entity.get("entity", ""))
+            if not entity.get("entity"):
+                continue  # an external model
+            model = str(entity["entity"])
             deps.append(address_of(KindName.REGISTERED_MODEL, model))
             if entity.get("alias"):
                 deps.append(address_of(KindName.MODEL_ALIAS, f"{model}@{entity['alias']}"))
@@ -341,7 +354,7 @@ class ServingEndpointRules(KindRules):
         endpoint = resource.spec
         assert isinstance(endpoint, ServingEndpointSpec)
         for index, entity in enumerate(endpoint.served_entities):
-            if not UC_NAME.match(entity.model_name):
+            if entity.external_model is None and not UC_NAME.match(entity.model_name):
                 raise ManifestError(
                     f"served entity {entity.name!r}: {entity.model_name!r} is not a three-level"
                     " Unity Catalog name (catalog.schema.model)",
@@ -352,12 +365,12 @@ class ServingEndpointRules(KindRules):
                 )
 
     def import_skip(self, asset: LiveAsset) -> str | None:
-        """Foundation and external models are defined by Databricks (``raw["config"]``), not
-        by manifests."""
+        """Pay-per-token endpoints (a foundation model and no Unity Catalog entity) are
+        defined by Databricks (``raw["config"]``), not by manifests."""
         config = asset.raw.get("config") or {}
         entities = config.get("served_entities") or []
-        if any(e.get("foundation_model") or e.get("external_model") for e in entities):
-            return "serves a foundation or external model; import its quota instead"
+        if any(e.get("foundation_model") and not e.get("entity_name") for e in entities):
+            return "a pay-per-token foundation model endpoint; import its quota instead"
         return None
 
     def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:

@@ -36,11 +36,15 @@ def error_from_validation(
     model: type[BaseModel], exc: ValidationError, positions: Positions, *, what: str = ""
 ) -> ManifestError:
     problems: dict[Location, list[str]] = {}
+    hints: dict[str, str] = {}
     for err in _pick_union_branch(exc.errors(include_url=False), positions):
         loc, message = describe(model, err, positions)
         messages = problems.setdefault(loc, [])
         if message not in messages:
             messages.append(message)
+        original = (err.get("ctx") or {}).get("error")
+        if isinstance(original, FieldError) and original.hint:
+            hints[message] = original.hint
     ordered = sorted(problems.items(), key=lambda item: (item[0].line, item[0].column))
     (first_loc, first_msgs), rest = ordered[0], ordered[1:]
     text = " or ".join(first_msgs) if len(first_msgs) > 1 else first_msgs[0]
@@ -50,7 +54,8 @@ def error_from_validation(
         text += f"\n  {loc}: {'; '.join(msgs)}"
     if len(rest) > MAX_REPORTED - 1:
         text += f"\n  ... and {len(rest) - MAX_REPORTED + 1} more"
-    return ManifestError(text, location=first_loc, hint=_hint(first_msgs[0]))
+    hint = hints.get(first_msgs[0]) or _hint(first_msgs[0])
+    return ManifestError(text, location=first_loc, hint=hint)
 
 
 _SCALAR_TAGS = frozenset({"int", "str", "float", "bool", "none"})

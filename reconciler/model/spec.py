@@ -22,10 +22,19 @@ class FieldError(ValueError):
 
     ``at`` is the path of that field relative to the model (``("traffic",)``,
     ``("served_entities", 2, "entity")``) so the loader can point at the exact line;
-    ``key=True`` points at the mapping key itself (a bad alias name rather than its version).
+    ``key=True`` points at the mapping key itself (a bad alias name rather than its version);
+    ``hint`` says what to do instead (shown under the error).
     """
 
-    def __init__(self, message: str, *, at: tuple[str | int, ...] = (), key: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        at: tuple[str | int, ...] = (),
+        key: bool = False,
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.at = at
         self.key = key
+        self.hint = hint

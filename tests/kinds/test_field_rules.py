@@ -59,3 +59,24 @@ def test_serving_endpoint_entities_declare_what_the_server_fills_in() -> None:
     assert defaults["served_entities.*.workload_type"] == "CPU"
     assert defaults["served_entities.*.scale_to_zero"] is False
     assert defaults["ai_gateway.usage_tracking"] is False
+
+
+def test_a_star_in_a_write_only_path_matches_any_one_part() -> None:
+    rules = rules_for(KindName.SERVING_ENDPOINT)
+    desired = {
+        "served_entities": [{"name": "a", "entity": "c.s.m", "version": 1}],
+        "traffic": {"a": 100},
+    }
+    with_burst = {
+        **desired,
+        "served_entities": [{**desired["served_entities"][0], "burst_scaling_enabled": True}],
+    }
+    assert rules.field_diffs(with_burst, desired) == []
+    echoed = {
+        **desired,
+        "served_entities": [{**desired["served_entities"][0], "burst_scaling_enabled": False}],
+    }
+    assert rules.field_diffs(with_burst, echoed) == []
+    assert [d.path for d in rules.diff(with_burst, desired)] == [
+        "served_entities.a.burst_scaling_enabled"
+    ]

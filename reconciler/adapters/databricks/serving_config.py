@@ -6,7 +6,9 @@ manifest does not set (a field the manifests cannot express, or one they can but
 leaves unset) is sent back as it is live, matched by entity name. Of fields the API takes one
 group at a time (a workload size or min/max concurrency; a UC model or an external model), the
 manifest's group wins, and with none in the manifest the first group live has. Fields the API
-never returns (``burst_scaling_enabled``) cannot be carried: only a manifest can keep them.
+never returns (``burst_scaling_enabled``) cannot be carried: only a manifest can keep them. An
+external model keeps the API's own nested names, minus the ``*_plaintext`` credentials the
+service never returns.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ ENTITY_FIELDS = (
     "workload_type",
     "min_provisioned_concurrency",
     "max_provisioned_concurrency",
+    "min_provisioned_throughput",
+    "max_provisioned_throughput",
+    "provisioned_model_units",
+    "burst_scaling_enabled",
+    "instance_profile_arn",
     "environment_vars",
 )
 """Served-entity fields spelled and valued the same on the wire and in manifests (both ways)."""
@@ -35,7 +42,14 @@ ENTITY_INPUT = frozenset(f.name for f in dataclasses.fields(ServedEntityInput))
 """Every field a served entity takes on write (the SDK's ``ServedEntityInput``): what a live
 entity can carry into the next write; the rest of what GET shows is output only."""
 MODELLED = frozenset(
-    {"name", "entity_name", "entity_version", "scale_to_zero_enabled", *ENTITY_FIELDS}
+    {
+        "name",
+        "entity_name",
+        "entity_version",
+        "scale_to_zero_enabled",
+        "external_model",
+        *ENTITY_FIELDS,
+    }
 )
 """Wire fields the manifests express (``normalize_entity`` reads them)."""
 EXCLUSIVE: tuple[tuple[tuple[str, ...], ...], ...] = (
@@ -62,8 +76,24 @@ def entity_name(raw: Mapping[str, Any]) -> str:
     return str(raw.get("name") or default_entity_name(entity, version, raw.get("external_model")))
 
 
+def normalize_external(raw: Mapping[str, Any]) -> Doc:
+    """An ``ExternalModel`` in the manifest's terms: the API's own names, nothing empty, no
+    ``*_plaintext`` field (the service never returns them; a reference is kept as written)."""
+    out: Doc = {}
+    for key, value in raw.items():
+        if value is None or str(key).endswith("_plaintext"):
+            continue
+        out[key] = normalize_external(value) if isinstance(value, Mapping) else value
+    return out
+
+
 def normalize_entity(raw: Mapping[str, Any]) -> Doc:
     """A ``ServedEntityOutput`` (or legacy ``ServedModelOutput``) in the manifest's terms."""
+    if raw.get("external_model"):
+        return {
+            "name": entity_name(raw),
+            "external_model": normalize_external(raw["external_model"]),
+        }
     out: Doc = {
         "name": entity_name(raw),
         "entity": raw.get("entity_name") or raw.get("model_name") or "",
@@ -127,6 +157,10 @@ def unmodelled_entity_fields(raw: Mapping[str, Any]) -> list[str]:
 def served_entity(entity: Mapping[str, Any], live: Mapping[str, Any] | None = None) -> Doc:
     """A manifest served entity (alias already resolved to ``version``) as ServedEntityInput,
     over the fields of the live entity of the same name it does not set."""
+    if entity.get("external_model") is not None:
+        # The provider serves it: no sizing, no scale to zero (the API refuses them).
+        external: Doc = {"name": entity["name"], "external_model": dict(entity["external_model"])}
+        return {**carried_fields(external, live or {}), **external}
     out: Doc = {
         "name": entity["name"],
         "entity_name": entity["entity"],

@@ -109,6 +109,8 @@ def wait_gone(client: WorkspaceClient, name: str, address: str) -> None:
 
 def wait_entity_versions(client: WorkspaceClient, doc: Mapping[str, Any], address: str) -> None:
     for entity in doc.get("served_entities") or []:
+        if not entity.get("entity"):
+            continue  # an external model: no version to wait for
         wait_version_ready(client, str(entity["entity"]), int(entity["version"]), address=address)
 
 

@@ -50,8 +50,9 @@ def test_unset_fields_come_from_the_live_entity_and_output_fields_do_not() -> No
         "instance_profile_arn": ARN,
         "workload_type": "GPU_SMALL",
         "environment_vars": {"A": "1"},
-        "max_provisioned_throughput": 100,
     }
+    # Provisioned throughput is a sizing form of its own: the manifest's workload size wins.
+    assert "max_provisioned_throughput" not in sent
 
 
 def test_scale_to_zero_is_false_only_when_neither_manifest_nor_live_says() -> None:
