@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any, ClassVar, Literal, Self
 
@@ -40,6 +41,7 @@ REPLACE_CARRIES = ("email_notifications",)
 """Endpoint settings a replace sends to the new endpoint when the manifest does not set them,
 modelled or not (the create call takes them; ``telemetry_config`` is not among them: its table
 names are never returned)."""
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 class PermissionSpec(Spec):
@@ -58,13 +60,40 @@ class PermissionSpec(Spec):
         return self
 
 
+class EmailNotificationsSpec(Spec):
+    """Who hears about config updates (the API's names); a list left out means nobody."""
+
+    on_update_success: list[str] | None = None
+    """Addresses told when a config update succeeds."""
+    on_update_failure: list[str] | None = None
+    """Addresses told when a config update fails."""
+
+    @field_validator("on_update_success", "on_update_failure")
+    @classmethod
+    def _addresses(cls, value: list[str] | None) -> list[str] | None:
+        for index, address in enumerate(value or []):
+            if not EMAIL.match(address):
+                raise FieldError(f"{address!r} is not an email address", at=(index,))
+        return value
+
+
+def canonical_notifications(value: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """Both lists sorted without repeats; an empty list is the same as none."""
+    out = {}
+    for key in ("on_update_failure", "on_update_success"):
+        found = sorted(set((value or {}).get(key) or []))
+        if found:
+            out[key] = found
+    return out
+
+
 class ServingEndpointSpec(Spec):
     """``serving_endpoints:`` entry."""
 
     name: str
     """Endpoint name: letters, digits, '-' and '_' (at most 63)."""
     description: str | None = None
-    """Set at creation."""
+    """Set at creation; changing it replaces the endpoint."""
     route_optimized: bool | None = None
     """Set at creation; changing it replaces the endpoint."""
     budget_policy_id: str | None = None
@@ -79,6 +108,8 @@ class ServingEndpointSpec(Spec):
     """Endpoint tags."""
     permissions: list[PermissionSpec] | None = None
     """Direct ACL entries."""
+    email_notifications: EmailNotificationsSpec | None = None
+    """Addresses told about config updates: on_update_success, on_update_failure."""
 
     @field_validator("name")
     @classmethod
@@ -178,6 +209,7 @@ class ServingEndpointRules(KindRules):
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
         "tags": sorted_tags,
         "permissions": canonical_permissions,
+        "email_notifications": canonical_notifications,
     }
     keyed_lists: ClassVar[Mapping[str, KeyOf]] = {"served_entities": lambda e: str(e["name"])}
 
@@ -258,6 +290,13 @@ class ServingEndpointRules(KindRules):
             )
         if "tags" in desired:
             diffs.extend(diff_tags(desired["tags"], live.get("tags") or {}, "tags"))
+        if "email_notifications" in desired:
+            wanted = canonical_notifications(desired["email_notifications"])
+            held = canonical_notifications(live.get("email_notifications"))
+            for key in sorted(set(wanted) | set(held)):
+                if wanted.get(key) != held.get(key):
+                    path = f"email_notifications.{key}"
+                    diffs.append(field_diff(path, held.get(key), wanted.get(key)))
         if "permissions" in desired and "permissions" in live:
             want = canonical_permissions(desired["permissions"])
             if want != live["permissions"]:
@@ -390,7 +429,8 @@ class ServingEndpointRules(KindRules):
         out["ai_gateway"] = gateway
         plain = {k: v for k, v in self.server_defaults.items() if "." not in k}
         keys = ("name", "description", "route_optimized", "budget_policy_id", "served_entities")
-        return ordered(without_defaults(out, plain), (*keys, "traffic", "ai_gateway", "tags"))
+        rest = ("traffic", "ai_gateway", "email_notifications", "tags")
+        return ordered(without_defaults(out, plain), (*keys, *rest))
 
 
 RULES = (ServingEndpointRules(),)

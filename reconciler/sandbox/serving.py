@@ -98,6 +98,24 @@ def _tags_list(tags: dict[str, str | None]) -> list[Doc]:
     return [{"key": k, **({"value": v} if v is not None else {})} for k, v in sorted(tags.items())]
 
 
+def _notifications(value: Any) -> Doc:
+    """Lists of addresses; an empty list is not kept (JSON answers leave empty lists out)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid("email_notifications must be an object.")
+    out: Doc = {}
+    for key, addresses in value.items():
+        if key not in ("on_update_failure", "on_update_success"):
+            raise invalid(f"Unknown email_notifications field {key!r}.")
+        for address in addresses or []:
+            if not isinstance(address, str) or "@" not in address:
+                raise invalid(f"Invalid email address {address!r} in email_notifications.{key}.")
+        if addresses:
+            out[key] = list(addresses)
+    return out
+
+
 def _current_config(doc: Doc) -> Doc:
     pending = doc.get("_pending")
     return dict(pending["config"]) if pending else dict(doc.get("config") or {})
@@ -126,9 +144,11 @@ def create(req: Request) -> Doc:
         "_update": "NOT_UPDATING",
         "_ready_at": None,
     }
-    for key in ("description", "email_notifications"):
-        if body.get(key) is not None:
-            doc[key] = body[key]
+    if body.get("description") is not None:
+        doc["description"] = body["description"]
+    notifications = _notifications(body.get("email_notifications"))
+    if notifications:
+        doc["email_notifications"] = notifications
     # Kept, never returned: GET shows the effective policy, maybe the workspace's default.
     policy = req.str_field("budget_policy_id") or None
     if policy is not None:
@@ -240,7 +260,7 @@ def put_rate_limits(req: Request) -> Doc:
 )
 def update_notifications(req: Request) -> Doc:
     doc = _loaded(req, manage=True)
-    notifications = req.body.get("email_notifications")
+    notifications = _notifications(req.body.get("email_notifications"))
     if notifications:
         doc["email_notifications"] = notifications
     else:

@@ -59,7 +59,7 @@ from reconciler.adapters.databricks.writing import (
     touches,
 )
 from reconciler.kinds.diffing import own_tag, raw_tags, tags_to_dict
-from reconciler.kinds.serving_endpoint import CONFIG, REPLACE_CARRIES
+from reconciler.kinds.serving_endpoint import CONFIG, REPLACE_CARRIES, canonical_notifications
 from reconciler.model.changes import Action, Change
 from reconciler.model.live import Held, LiveAsset
 from reconciler.model.resources import KindName, address_of
@@ -77,9 +77,14 @@ Doc = dict[str, Any]
 
 CREATE_ONLY = ("description", "route_optimized", "budget_policy_id")
 """Endpoint fields sent only by the create call, spelled the same on the wire."""
+NOTIFICATIONS = "email_notifications"
+NOTIFY_LISTS = ("on_update_failure", "on_update_success")
+"""Spelled the same on the wire; set by the create call, changed by ``PATCH .../notifications``."""
 ENDPOINT_INPUT = frozenset(inspect.signature(ServingEndpointsAPI.create).parameters) - {"self"}
 """Every endpoint field the create call takes (the SDK's signature)."""
-ENDPOINT_MODELLED = frozenset({"name", "config", "ai_gateway", "tags", "rate_limits", *CREATE_ONLY})
+ENDPOINT_MODELLED = frozenset(
+    {"name", "config", "ai_gateway", "tags", "rate_limits", NOTIFICATIONS, *CREATE_ONLY}
+)
 """Of those, what the manifests express (``rate_limits``: the legacy ones, never returned)."""
 
 
@@ -101,6 +106,9 @@ def normalize_endpoint(raw: Mapping[str, Any]) -> Doc:
     doc["traffic"] = normalize_traffic((config.get("traffic_config") or {}).get("routes"), entities)
     doc["ai_gateway"] = normalize_gateway(raw.get("ai_gateway"))
     doc["tags"] = tags_to_dict(raw.get("tags"))
+    notifications = canonical_notifications(raw.get(NOTIFICATIONS))
+    if notifications:
+        doc[NOTIFICATIONS] = notifications
     if "permissions" in raw:
         doc["permissions"] = normalize_permissions(raw["permissions"])
     return doc
@@ -269,6 +277,8 @@ def _create(
     for key in CREATE_ONLY:
         if doc.get(key) is not None:
             body[key] = doc[key]
+    if doc.get(NOTIFICATIONS):
+        body[NOTIFICATIONS] = doc[NOTIFICATIONS]
     for key in (*CREATE_ONLY, *REPLACE_CARRIES):
         if key not in body and old.get(key) not in (None, {}, []):
             body[key] = old[key]
@@ -326,8 +336,19 @@ def _update(
         only=None if everything else touched_keys(change, "tags"),
     )
     _patch_tags(client, name, add, remove)
+    if NOTIFICATIONS in doc and (everything or touches(change, NOTIFICATIONS)):
+        _patch_notifications(client, name, doc[NOTIFICATIONS])
     if doc.get("permissions") is not None and (everything or touches(change, "permissions")):
         put_permissions(client, OBJECT_TYPE, str(live["id"]), doc["permissions"])
+
+
+def _patch_notifications(client: WorkspaceClient, name: str, notifications: Doc) -> None:
+    """The whole object: a list the manifest leaves out is emptied."""
+    body = {NOTIFICATIONS: {k: list(notifications.get(k) or []) for k in NOTIFY_LISTS}}
+    retry.call(
+        lambda: client.api_client.do("PATCH", f"{API}/{name}/notifications", body=body),
+        what=f"updating the email notifications of {name}",
+    )
 
 
 def _delete(client: WorkspaceClient, name: str, address: str) -> None:

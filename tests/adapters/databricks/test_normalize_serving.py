@@ -222,3 +222,33 @@ def test_permissions_compare_direct_entries_only() -> None:
     )
     doc = normalize(SE, raw)
     assert doc["permissions"] == [{"user": "a@x.com", "level": "CAN_QUERY"}]
+
+
+def test_notification_order_and_empty_lists_are_not_drift(tmp_path: Path) -> None:
+    raw = endpoint_raw(
+        email_notifications={"on_update_failure": ["b@x.io", "a@x.io"], "on_update_success": []}
+    )
+    manifest = endpoint_manifest(email_notifications={"on_update_failure": ["a@x.io", "b@x.io"]})
+    assert _plan(tmp_path, manifest, raw).empty
+    changed = endpoint_manifest(email_notifications={"on_update_success": ["a@x.io"]})
+    plan = _plan(tmp_path / "b", changed, raw)
+    (change,) = plan.changes
+    assert change.action is Action.UPDATE
+    assert [(d.path, d.before, d.after) for d in change.diffs] == [
+        ("email_notifications.on_update_failure", ["a@x.io", "b@x.io"], None),
+        ("email_notifications.on_update_success", None, ["a@x.io"]),
+    ]
+
+
+def test_notifications_left_out_of_the_manifest_are_not_managed(tmp_path: Path) -> None:
+    raw = endpoint_raw(email_notifications={"on_update_failure": ["a@x.io"]})
+    assert _plan(tmp_path, endpoint_manifest(), raw).empty
+
+
+def test_a_new_description_replaces_the_endpoint_saying_why(tmp_path: Path) -> None:
+    raw = endpoint_raw(description="old words")
+    plan = _plan(tmp_path, endpoint_manifest(description="new words"), raw)
+    (change,) = plan.changes
+    assert change.action is Action.REPLACE
+    assert change.reason is not None and change.reason.startswith("description cannot change")
+    assert _plan(tmp_path / "b", endpoint_manifest(), raw).empty, "unset: not managed"
