@@ -41,6 +41,9 @@ REPLACE_CARRIES = ("email_notifications",)
 """Endpoint settings a replace sends to the new endpoint when the manifest does not set them,
 modelled or not (the create call takes them; ``telemetry_config`` is not among them: its table
 names are never returned)."""
+SERVES = "serves"
+"""Not a manifest field: the diff path saying an endpoint would switch between external models
+and other entities, which the API cannot do in place."""
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -176,6 +179,10 @@ class ServingEndpointSpec(Spec):
         return self
 
 
+def _serves(entities: Sequence[Mapping[str, Any]]) -> str:
+    return "external models" if any(e.get("external_model") for e in entities) else "models"
+
+
 def canonical_permissions(perms: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     cleaned = [{k: v for k, v in p.items() if v is not None} for p in perms]
     return sorted(cleaned, key=lambda p: sorted(p.items()))
@@ -188,8 +195,11 @@ class ServingEndpointRules(KindRules):
     noun = "serving endpoint"
     apply_timeout = 45 * 60.0  # Terraform: 45 minutes for serving endpoints
     immutable: ClassVar[Mapping[str, str]] = {
-        field: "the API has no update for it; only a create sets it"
-        for field in ("description", "route_optimized")
+        **{
+            field: "the API has no update for it; only a create sets it"
+            for field in ("description", "route_optimized")
+        },
+        SERVES: "an endpoint serves external models, or other entities, for life",
     }
     write_only: ClassVar[frozenset[str]] = frozenset(
         {
@@ -273,7 +283,10 @@ class ServingEndpointRules(KindRules):
         ):
             before = bool(live.get("route_optimized"))
             diffs.append(field_diff("route_optimized", before, desired["route_optimized"]))
-        diffs.extend(diff_entities(desired["served_entities"], live.get("served_entities") or []))
+        held = live.get("served_entities") or []
+        if held and _serves(held) != _serves(desired["served_entities"]):
+            diffs.append(field_diff(SERVES, _serves(held), _serves(desired["served_entities"])))
+        diffs.extend(diff_entities(desired["served_entities"], held))
         want_traffic, have_traffic = desired.get("traffic") or {}, live.get("traffic") or {}
         for route in sorted(set(want_traffic) | set(have_traffic)):
             if want_traffic.get(route) != have_traffic.get(route):

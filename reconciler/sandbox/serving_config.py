@@ -2,8 +2,9 @@
 
 What the service fills in is filled in here too (entity names, workload type, the default
 100% route, ``auto_capture_config.enabled``, a telemetry profile), and what it never returns
-is dropped here (``burst_scaling_enabled``, ``*_plaintext`` credentials, telemetry
-``table_names``), so a client that diffs against GET meets what it would in a workspace.
+is dropped here (``burst_scaling_enabled``, ``*_plaintext`` credentials (``external_models``),
+telemetry ``table_names``), so a client that diffs against GET meets what it would in a
+workspace.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from typing import Any
 
 from reconciler.sandbox.api import invalid
+from reconciler.sandbox.external_models import external_model
 from reconciler.sandbox.store import Doc
 
 ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
@@ -41,6 +43,21 @@ AI_GATEWAY_KEYS = {
 _CONCURRENCY = ("min_provisioned_concurrency", "max_provisioned_concurrency")
 AUTO_CAPTURE_LOCATION = ("catalog_name", "schema_name", "table_name_prefix")
 _NOT_ECHOED = ("burst_scaling_enabled",)
+_NOT_WITH_EXTERNAL = frozenset(
+    {
+        "entity_name",
+        "entity_version",
+        "workload_size",
+        "workload_type",
+        "scale_to_zero_enabled",
+        *_CONCURRENCY,
+        "min_provisioned_throughput",
+        "max_provisioned_throughput",
+        "provisioned_model_units",
+        "instance_profile_arn",
+        "environment_vars",
+    }
+)
 
 
 def _obj(value: Any, what: str) -> Doc:
@@ -59,17 +76,6 @@ def _list(value: Any, what: str) -> list[Any]:
     return list(value)
 
 
-def _strip_plaintext(value: Any) -> Any:
-    """Secrets sent as ``*_plaintext`` are never returned on GET."""
-    if isinstance(value, dict):
-        return {
-            k: _strip_plaintext(v) for k, v in value.items() if not str(k).endswith("_plaintext")
-        }
-    if isinstance(value, list):
-        return [_strip_plaintext(v) for v in value]
-    return value
-
-
 def served_entity(raw: Any, *, legacy: bool = False) -> Doc:
     """One served entity with the service's defaults; ``legacy`` reads a ``served_models`` item."""
     entity = _obj(raw, "served entity")
@@ -84,13 +90,14 @@ def served_entity(raw: Any, *, legacy: bool = False) -> Doc:
         entity.pop(key, None)
     external = entity.get("external_model")
     if external is not None:
-        ext = _obj(external, "external_model")
-        for key in ("provider", "name", "task"):
-            if not ext.get(key):
-                raise invalid(f"external_model.{key} is required.")
-        if "entity_name" in entity or "workload_size" in entity:
-            raise invalid("external_model cannot be combined with entity_name or workload fields.")
-        entity["external_model"] = _strip_plaintext(ext)
+        ext = external_model(external)
+        clashing = sorted(set(entity) & _NOT_WITH_EXTERNAL)
+        if clashing:
+            raise invalid(
+                f"external_model cannot be combined with {', '.join(clashing)}: the provider"
+                " serves the model."
+            )
+        entity["external_model"] = ext
         entity.setdefault("name", re.sub(r"[.:]", "-", str(ext["name"])))
     else:
         name = entity.get("entity_name")

@@ -36,7 +36,53 @@ _ENTITY_COMMON = {
     "environment_vars": {"*": str},
     "instance_profile_arn": str,
 }
-EXTERNAL_MODEL = {"provider": str, "name": str, "task": str}
+
+
+def _secret(*fields: str) -> dict[str, Spec]:
+    """Secret-reference fields and their ``*_plaintext`` twins: strings."""
+    return {name: str for f in fields for name in (f, f"{f}_plaintext")}
+
+
+EXTERNAL_MODEL = {
+    "provider": str,
+    "name": str,
+    "task": str,
+    "ai21labs_config": _secret("ai21labs_api_key"),
+    "amazon_bedrock_config": {
+        "aws_region": str,
+        "bedrock_provider": str,
+        "instance_profile_arn": str,
+        "uc_service_credential_name": str,
+        **_secret("aws_access_key_id", "aws_secret_access_key"),
+    },
+    "anthropic_config": _secret("anthropic_api_key"),
+    "cohere_config": {"cohere_api_base": str, **_secret("cohere_api_key")},
+    "custom_provider_config": {
+        "custom_provider_url": str,
+        "api_key_auth": {"key": str, **_secret("value")},
+        "bearer_token_auth": _secret("token"),
+    },
+    "databricks_model_serving_config": {
+        "databricks_workspace_url": str,
+        **_secret("databricks_api_token"),
+    },
+    "google_cloud_vertex_ai_config": {
+        "project_id": str,
+        "region": str,
+        **_secret("private_key"),
+    },
+    "openai_config": {
+        "openai_api_base": str,
+        "openai_api_type": str,
+        "openai_api_version": str,
+        "openai_deployment_name": str,
+        "openai_organization": str,
+        "microsoft_entra_client_id": str,
+        "microsoft_entra_tenant_id": str,
+        **_secret("openai_api_key", "microsoft_entra_client_secret"),
+    },
+    "palm_config": _secret("palm_api_key"),
+}
 ENTITY = {
     **_ENTITY_COMMON,
     "entity_name": str,

@@ -33,6 +33,10 @@ class Case:
     extra: dict[str, str] = field(default_factory=dict)
     setup: Callable[[Path], object] | None = None
     """Run on the project directory after the files are written (symlinks, FIFOs...)."""
+    hides: str = ""
+    """Text the message must never repeat (a plaintext credential)."""
+    hint: str = ""
+    """A fragment the hint line must contain."""
 
 
 def m(text: str) -> dict[str, str | bytes]:
@@ -84,6 +88,16 @@ DS = (
     " embedding_source_columns: [{name: x, model_endpoint: e}]}\n"
 )
 VS = "vector_search_endpoints:\n  - name: vs\n"
+LEAKY = "sk-LEAKY-9f81c2"
+
+
+def external(config: str, provider: str = "openai", extra: str = "") -> str:
+    """An endpoint serving one external model; ``config`` is indented under external_model."""
+    return endpoint(
+        "      - name: gpt\n        external_model:\n          name: gpt-4o\n"
+        f"          provider: {provider}\n          task: llm/v1/chat\n{config}{extra}"
+    )
+
 
 CASES = [
     # --- YAML itself
@@ -376,6 +390,141 @@ CASES = [
         m(endpoint("      - {name: a, entity: c.s.m@v2}\n")),
         f"{M}:4:27",
         "reserved by MLflow for version references",
+    ),
+    # --- external models: credentials only as secret references, known providers
+    Case(
+        "external-plaintext-credential",
+        m(external(f"          openai_config:\n            openai_api_key_plaintext: {LEAKY}\n")),
+        f"{M}:10:13",
+        "openai_api_key_plaintext holds a plaintext credential",
+        hides=LEAKY,
+        hint="secrets put-secret SCOPE KEY",
+    ),
+    Case(
+        "external-credential-not-a-reference",
+        m(external(f"          openai_config:\n            openai_api_key: {LEAKY}\n")),
+        f"{M}:10:29",
+        "openai_api_key must be a secret reference {{secrets/scope/key}}",
+        hides=LEAKY,
+        hint="'{{secrets/SCOPE/KEY}}' in openai_api_key",
+    ),
+    Case(
+        "external-nested-plaintext-credential",
+        m(
+            external(
+                "          custom_provider_config:\n"
+                "            custom_provider_url: https://llm.example.com/v1\n"
+                f"            bearer_token_auth: {{token_plaintext: {LEAKY}}}\n",
+                provider="custom",
+            )
+        ),
+        f"{M}:11:33",
+        "token_plaintext holds a plaintext credential",
+        hides=LEAKY,
+    ),
+    Case(
+        "external-reference-inside-text",
+        m(
+            external(
+                "          anthropic_config:\n"
+                "            anthropic_api_key: 'Bearer {{secrets/llm/claude}}'\n",
+                provider="anthropic",
+            )
+        ),
+        f"{M}:10:32",
+        "anthropic_api_key must be a secret reference",
+    ),
+    Case(
+        "external-unknown-provider",
+        m(external("          openai_config: {openai_api_key: '{{secrets/a/b}}'}\n", "openia")),
+        f"{M}:7:21",
+        "unknown external model provider 'openia'; use one of ai21labs, amazon-bedrock",
+    ),
+    Case(
+        "external-block-of-another-provider",
+        m(external("          openai_config: {openai_api_key: '{{secrets/a/b}}'}\n", "anthropic")),
+        f"{M}:9:11",
+        "openai_config does not configure provider 'anthropic'; it takes anthropic_config",
+    ),
+    Case(
+        "external-provider-block-missing",
+        m(external("", "cohere")),
+        f"{M}:7:21",
+        "provider 'cohere' needs cohere_config",
+    ),
+    Case(
+        "external-bedrock-without-credentials",
+        m(
+            external(
+                "          amazon_bedrock_config:"
+                " {aws_region: us-east-1, bedrock_provider: amazon}\n",
+                "amazon-bedrock",
+            )
+        ),
+        f"{M}:9:34",
+        "needs aws_access_key_id+aws_secret_access_key or instance_profile_arn",
+    ),
+    Case(
+        "external-with-workload-size",
+        m(
+            external(
+                "          openai_config: {openai_api_key: '{{secrets/a/b}}'}\n",
+                extra="        workload_size: Small\n",
+            )
+        ),
+        f"{M}:10:9",
+        "workload_size does not apply to an external model",
+    ),
+    Case(
+        "external-mixed-with-model",
+        m(
+            external(
+                "          openai_config: {openai_api_key: '{{secrets/a/b}}'}\n",
+                extra="      - {name: clf, entity: c.s.m@champion}\n"
+                "    traffic: {gpt: 50, clf: 50}\n",
+            )
+        ),
+        f"{M}:10:16",
+        "mixes external models with other served entities",
+    ),
+    Case(
+        "entity-neither-model-nor-external",
+        m(endpoint("      - {name: a, workload_size: Small}\n")),
+        f"{M}:4:9",
+        "needs entity (catalog.schema.model@alias) or external_model",
+    ),
+    Case(
+        "throughput-with-workload-size",
+        m(
+            endpoint(
+                "      - {name: a, entity: system.ai.llama, version: 3, workload_size: Small,"
+                " max_provisioned_throughput: 950}\n"
+            )
+        ),
+        f"{M}:4:71",
+        "workload_size cannot be combined with min/max_provisioned_throughput",
+    ),
+    Case(
+        "throughput-min-above-max",
+        m(
+            endpoint(
+                "      - {name: a, entity: system.ai.llama, version: 3,"
+                " min_provisioned_throughput: 1900, max_provisioned_throughput: 950}\n"
+            )
+        ),
+        f"{M}:4:84",
+        "min_provisioned_throughput (1900) is greater than max_provisioned_throughput (950)",
+    ),
+    Case(
+        "notification-not-an-address",
+        m(
+            endpoint(
+                "      - {name: a, entity: c.s.m@x}\n",
+                "    email_notifications:\n      on_update_failure: [oncall@example.com, oncall]\n",
+            )
+        ),
+        f"{M}:6:47",
+        "'oncall' is not an email address",
     ),
     Case(
         "entity-not-three-level",
@@ -910,5 +1059,11 @@ def test_bad_input_exits_1_with_location(case: Case, tmp_path: Path) -> None:
     assert first.startswith(prefix), first
     assert case.says in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
+    if case.hides:
+        assert case.hides not in out.stderr
+    if case.hint:
+        assert any(
+            line.startswith("hint: ") and case.hint in line for line in out.stderr.splitlines()
+        ), out.stderr
     for line in out.stderr.splitlines()[1:]:
         assert line.startswith(("hint: ", "  ")), line

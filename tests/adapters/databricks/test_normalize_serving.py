@@ -252,3 +252,43 @@ def test_a_new_description_replaces_the_endpoint_saying_why(tmp_path: Path) -> N
     assert change.action is Action.REPLACE
     assert change.reason is not None and change.reason.startswith("description cannot change")
     assert _plan(tmp_path / "b", endpoint_manifest(), raw).empty, "unset: not managed"
+
+
+OPENAI = {
+    "name": "gpt-4o",
+    "provider": "openai",
+    "task": "llm/v1/chat",
+    "openai_config": {"openai_api_key": "{{secrets/llm/openai}}"},
+}
+
+
+def test_external_model_as_returned_is_not_drift(tmp_path: Path) -> None:
+    """GET returns the reference as written, never the plaintext twin, and no sizing."""
+    raw = endpoint_raw()
+    raw["config"]["served_entities"] = [
+        {
+            "name": "gpt",
+            "external_model": {**OPENAI, "openai_config": {**OPENAI["openai_config"]}},
+            "state": {"deployment": "DEPLOYMENT_READY"},
+        }
+    ]
+    raw["config"]["traffic_config"]["routes"][0]["served_entity_name"] = "gpt"
+    manifest = endpoint_manifest(served_entities=[{"name": "gpt", "external_model": OPENAI}])
+    assert _plan(tmp_path, manifest, raw).empty
+    other = {**OPENAI, "openai_config": {"openai_api_key": "{{secrets/llm/openai-v2}}"}}
+    changed = endpoint_manifest(served_entities=[{"name": "gpt", "external_model": other}])
+    (change,) = _plan(tmp_path / "b", changed, raw).changes
+    assert change.action is Action.UPDATE
+    (diff,) = change.diffs
+    assert diff.path == "served_entities.gpt.external_model"
+    assert "secrets/" not in repr(diff), "diffs are masked"
+
+
+def test_switching_between_external_and_other_models_is_a_replace(tmp_path: Path) -> None:
+    manifest = endpoint_manifest(served_entities=[{"name": "gpt", "external_model": OPENAI}])
+    (change,) = _plan(tmp_path, manifest, endpoint_raw()).changes
+    assert change.action is Action.REPLACE
+    assert change.reason is not None and change.reason.startswith("serves cannot change")
+    assert ("serves", "models", "external models") in [
+        (d.path, d.before, d.after) for d in change.diffs
+    ]
