@@ -22,6 +22,9 @@ from reconciler.model.resources import KindName, Resource, address_of
 from reconciler.model.spec import FieldError, Spec
 from reconciler.project import Target, TargetType
 
+SYSTEM_CATALOG = "system"
+"""Databricks' own catalog (``system.ai`` foundation models): referenced, never managed."""
+
 
 class AliasEntry(Spec):
     """Long form of an alias: ``champion: {version: 4, approval: CHG-2187}``."""
@@ -173,6 +176,11 @@ class RegisteredModelRules(KindRules):
             )
             out.append((Resource(KindName.MODEL_ALIAS, spec.name, spec, sub.get("")), sub))
         return out
+
+    def import_skip(self, asset: LiveAsset) -> str | None:
+        if asset.name.split(".", 1)[0] == SYSTEM_CATALOG:
+            return "a Databricks system model (the system catalog is not managed by projects)"
+        return None
 
     def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
         """Name, comment, tags and the aliases the model carries (``raw["aliases"]``:

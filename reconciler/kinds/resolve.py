@@ -81,6 +81,31 @@ class Resolver:
                 hint="wait for the registration to finish, or name another version",
             )
 
+    def check_throughput(
+        self, resource: Resource, path: str, model: str, version: int, bounds: Mapping[str, int]
+    ) -> None:
+        info = self.live.optimizations.get((model, int(version)))
+        if info is None or not info.optimizable:
+            raise PlanError(
+                f"{resource.address}: {model} version {version} cannot be served with"
+                " provisioned throughput (its optimization info says it is not optimizable)",
+                location=self.desired.location_of(resource.address, path),
+                hint="serve it with workload_size or provisioned concurrency, or name a model"
+                " version that supports provisioned throughput",
+            )
+        chunk = info.chunk_size or 0
+        for field, value in bounds.items():
+            if chunk and value % chunk:
+                lower, upper = value // chunk * chunk, (value // chunk + 1) * chunk
+                choose = f"{lower} or {upper}" if lower else str(upper)
+                raise PlanError(
+                    f"{resource.address}: {field} {value} is not a multiple of the throughput"
+                    f" chunk size of {model} version {version}, which is {chunk} tokens per"
+                    " second",
+                    location=self.desired.location_of(resource.address, f"{path}.{field}"),
+                    hint=f"use a multiple of {chunk}, e.g. {choose}",
+                )
+
 
 class Collector:
     """A DesiredContext that records what the real pass will look up, so the adapter reads
@@ -94,6 +119,7 @@ class Collector:
         self.caller: Mapping[str, str] | None = live.caller
         self.aliases: set[str] = set()
         self.versions: set[tuple[str, int]] = set()
+        self.optimizations: set[tuple[str, int]] = set()
 
     def live_doc(self, resource: Resource) -> Mapping[str, Any] | None:
         return self.inner.live_doc(resource)
@@ -113,3 +139,8 @@ class Collector:
 
     def check_version(self, resource: Resource, path: str, model: str, version: int) -> None:
         self.versions.add((model, int(version)))
+
+    def check_throughput(
+        self, resource: Resource, path: str, model: str, version: int, bounds: Mapping[str, int]
+    ) -> None:
+        self.optimizations.add((model, int(version)))

@@ -51,6 +51,14 @@ class DesiredContext(Protocol):
         ask only for a version that changes: a version a plan does not move to is never read."""
         ...
 
+    def check_throughput(
+        self, resource: Resource, path: str, model: str, version: int, bounds: Mapping[str, int]
+    ) -> None:
+        """PlanError at ``<path>.<field>`` when the version cannot be served with provisioned
+        throughput, or a bound (field -> tokens per second) is not a multiple of its chunk
+        size."""
+        ...
+
 
 Entry = tuple[Resource, dict[str, Location]]
 """A resource derived from a manifest entry, and where its fields were written (dotted paths)."""

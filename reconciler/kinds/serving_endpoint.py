@@ -21,6 +21,7 @@ from reconciler.kinds.keep_live import KeyOf
 from reconciler.kinds.rules import DesiredContext, KindRules, ordered, under, without_defaults
 from reconciler.kinds.served_entity import (
     ENTITY_DEFAULTS,
+    THROUGHPUT,
     ServedEntitySpec,
     diff_entities,
     import_entity,
@@ -262,6 +263,9 @@ class ServingEndpointRules(KindRules):
                 if version != in_place:
                     ctx.check_version(resource, f"served_entities.{i}.version", model, version)
             ed["entity"], ed["version"] = model, version
+            bounds = {f: ed[f] for f in THROUGHPUT if ed.get(f) is not None}
+            if bounds:
+                ctx.check_throughput(resource, f"served_entities.{i}", model, version, bounds)
             entities.append(ed)
         doc["served_entities"] = entities
         if "permissions" in doc:

@@ -75,6 +75,18 @@ class VersionInfo:
     """READY, PENDING_REGISTRATION, FAILED_REGISTRATION, ..."""
 
 
+@dataclass(frozen=True)
+class OptimizationInfo:
+    """Whether a model version can be served with provisioned throughput, and in which steps
+    (``GET /api/2.0/serving-endpoints/get-model-optimization-info/{model}/{version}``)."""
+
+    model: str
+    version: int
+    optimizable: bool
+    chunk_size: int | None = None
+    """``throughput_chunk_size``: provisioned throughput bounds are multiples of it."""
+
+
 class ExtraRead(StrEnum):
     """Reads an adapter makes only for the assets that ask (each costs a call per asset)."""
 
@@ -120,6 +132,9 @@ class ReadRequest:
     def caller(self) -> bool:
         """Read the identity running the plan (``LiveState.caller``)."""
         return bool(self.extra_for(ExtraRead.CALLER))
+    optimizations: Sequence[tuple[str, int]] = ()
+    """Model versions served with provisioned throughput: their optimization info (chunk
+    size) is read (an extra call each)."""
 
 
 @dataclass
@@ -131,6 +146,7 @@ class LiveState:
     """The identity reading (and applying), as a permissions entry names a principal:
     ``{"user": "a@b.com"}`` or ``{"service_principal": "<application id>"}``; read when the
     request asks for it."""
+    optimizations: dict[tuple[str, int], OptimizationInfo] = field(default_factory=dict)
     api_calls: int = 0
     throttled: int = 0
     """Calls the workspace answered 429 (each retried after its Retry-After)."""

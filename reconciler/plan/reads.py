@@ -51,6 +51,7 @@ def read_request(
         owned_by=desired.project if target.prune else None,
         owned_kinds=sorted(capabilities) if target.prune else (),
         extra={read: tuple(sorted(names)) for read, names in extra.items() if names},
+        optimizations=sorted(collector.optimizations),
     )
     return request, collector
 
@@ -64,8 +65,9 @@ def read_live(workspace: Workspace, desired: DesiredState, target: Target) -> Li
     live = workspace.read(request)
     _, second = read_request(desired, target, live, workspace.capabilities)
     missing = sorted(second.versions - set(live.versions))
-    if missing:
-        _merge(live, workspace.read(ReadRequest(versions=missing)))
+    unread = sorted(second.optimizations - set(request.optimizations))
+    if missing or unread:
+        _merge(live, workspace.read(ReadRequest(versions=missing, optimizations=unread)))
     destroyable = may_destroy(desired, target, live, second)
     if destroyable:
         held = workspace.read(ReadRequest(holds_of=destroyable))
@@ -78,6 +80,7 @@ def read_live(workspace: Workspace, desired: DesiredState, target: Target) -> Li
 
 def _merge(live: LiveState, more: LiveState) -> None:
     live.versions.update(more.versions)
+    live.optimizations.update(more.optimizations)
     live.api_calls += more.api_calls
     live.throttled += more.throttled
     live.seconds += more.seconds

@@ -23,6 +23,7 @@ from reconciler.sandbox import (
     foundation,
     invocations,
     mlflow_routes,
+    optimization,
     permissions,
     scim,
     serving,
@@ -45,6 +46,7 @@ CONTROL_PREFIX = "/sandbox/"
 
 ROUTE_MODULES = (
     control,
+    optimization,
     serving,
     invocations,
     permissions,

@@ -21,6 +21,7 @@ from reconciler.sandbox.api import (
     not_found,
 )
 from reconciler.sandbox.config import SANDBOX_USER
+from reconciler.sandbox.optimization import check_throughput
 from reconciler.sandbox.permissions import caller_level, grant_creator, require
 from reconciler.sandbox.serving_state import COLLECTION, IDS, detailed, load, settle, summary
 from reconciler.sandbox.store import Doc
@@ -169,7 +170,9 @@ def create(req: Request) -> Doc:
         config = body["config"]
         if not isinstance(config, dict):
             raise invalid("config must be an object.")
-        _start_update(req, doc, sc.core_config(config))
+        core = sc.core_config(config)
+        check_throughput(req.tx, core)
+        _start_update(req, doc, core)
     req.tx.put(COLLECTION, name, doc)
     req.tx.put(IDS, doc["id"], {"name": name})
     grant_creator(req.tx, "serving-endpoints", doc["id"])
@@ -210,6 +213,7 @@ def update_config(req: Request) -> Doc:
     _check_not_foundation(doc)
     _check_not_updating(doc, "config")
     config = sc.core_config(req.body)
+    check_throughput(req.tx, config)
     sc.keep_auto_capture(_current_config(doc), config, doc["name"])
     _start_update(req, doc, config)
     req.tx.put(COLLECTION, doc["name"], doc)

@@ -1,6 +1,10 @@
-"""Model versions on Databricks: the reads a plan needs (exists? READY?), the wait a write
-does before pointing at a version, and the records a promotion leaves on the version (tags).
-Versions are created by training pipelines, never here."""
+"""Model versions on Databricks: the reads a plan needs (exists? READY? which provisioned
+throughput steps?), the wait a write does before pointing at a version, and the records a
+promotion leaves on the version (tags). Versions are created by training pipelines, never here.
+
+The optimization info has no SDK method; the route is the one Databricks documents for
+provisioned throughput: ``GET /api/2.0/serving-endpoints/get-model-optimization-info/{model}/
+{version}`` answering ``{"optimizable": bool, "throughput_chunk_size": int}``."""
 
 from __future__ import annotations
 
@@ -14,11 +18,12 @@ from databricks.sdk.errors import BadRequest, NotFound, NotImplemented
 from reconciler.adapters.databricks.reading import KindReader, Task, get_or_none, translated
 from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.kinds.diffing import as_int, raw_tags
-from reconciler.model.live import VersionInfo
+from reconciler.model.live import OptimizationInfo, VersionInfo
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
 from reconciler.runtime.waits import poll_until
 
+OPTIMIZATION_INFO = "/api/2.0/serving-endpoints/get-model-optimization-info"
 MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
 UC_MODELS = "/api/2.1/unity-catalog/models"
 VERSION_TAGS = f"{MLFLOW_UC}/model-versions/get"
@@ -53,7 +58,30 @@ class VersionReader(KindReader):
                 tasks.append(self._task_version(model, next(iter(versions))))
             else:
                 tasks.append(self._task_versions(model, versions))
+        for model, version in sorted(set(self.run.request.optimizations)):
+            tasks.append(self._task_optimization(model, int(version)))
         return tasks
+
+    def _task_optimization(self, model: str, version: int) -> Task:
+        def task() -> None:
+            path = f"{OPTIMIZATION_INFO}/{model}/{version}"
+            answer = get_or_none(
+                f"the optimization info of {model} version {version}",
+                lambda: self.client.api_client.do("GET", path),
+            )
+            if not isinstance(answer, dict):
+                return
+            chunk = answer.get("throughput_chunk_size")
+            info = OptimizationInfo(
+                model=model,
+                version=version,
+                optimizable=bool(answer.get("optimizable")),
+                chunk_size=int(chunk) if chunk else None,
+            )
+            with self.run.lock:
+                self.run.live.optimizations[(model, version)] = info
+
+        return task
 
     def _task_versions(self, model: str, versions: set[int]) -> Task:
         def task() -> None:
