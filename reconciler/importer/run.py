@@ -65,7 +65,11 @@ def import_assets(
             continue
         rules = rules_for(kind)
         names = [n for n in workspace.list_names(kind) if fnmatchcase(n, pattern)]
-        live = workspace.read(ReadRequest(assets=[(kind, n) for n in names]))
+        request = ReadRequest(
+            assets=[(kind, n) for n in names],
+            extra={read: tuple(names) for read in rules.import_reads},
+        )
+        live = workspace.read(request)
         entries = []
         for name in names:
             asset = live.assets.get(f"{kind.value}.{name}")

@@ -8,12 +8,20 @@ every version named exists and is READY.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Set
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from reconciler.kinds.base import UC_NAME, check_alias_name
 from reconciler.kinds.diffing import as_int, diff_tags, sorted_tags
+from reconciler.kinds.grants import (
+    GRANTS,
+    ModelGrantSpec,
+    canonical_grants,
+    check_unique,
+    diff_grants,
+    import_grants,
+)
 from reconciler.kinds.rules import DesiredContext, Entry, KindRules, ordered, without_defaults
 from reconciler.model.changes import FieldDiff
 from reconciler.model.errors import Location, ManifestError
@@ -50,6 +58,14 @@ class RegisteredModelSpec(Spec):
     aliases: dict[str, int | AliasEntry] = Field(default_factory=dict)
     """alias -> version (champion: 4), or alias -> {version, approval}. Versions are created by
     training pipelines; the plan checks they exist and are READY."""
+    grants: list[ModelGrantSpec] | None = None
+    """Unity Catalog grants on the model (EXECUTE lets a principal load and serve it):
+    authoritative for the principals named; others' grants are left alone."""
+
+    @model_validator(mode="after")
+    def _grants(self) -> Self:
+        check_unique(self.grants)
+        return self
 
     @field_validator("aliases", mode="before")
     @classmethod
@@ -104,7 +120,11 @@ class RegisteredModelRules(KindRules):
     manifest_key = "registered_models"
     noun = "registered model"
     registry_kind = True
-    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"tags": sorted_tags}
+    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        "tags": sorted_tags,
+        GRANTS: canonical_grants,
+    }
+    import_reads = frozenset({ExtraRead.GRANTS})
     delete_needs_prune = (
         "registered models (and all their versions) are deleted only with"
         " 'prune: true' on the target and --allow-delete"
@@ -116,9 +136,21 @@ class RegisteredModelRules(KindRules):
         return doc
 
     def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
-        """The owner is not on the read that carries aliases and tags: read it only when the
-        manifest sets one."""
-        return frozenset({ExtraRead.OWNER}) if doc.get("owner") is not None else frozenset()
+        """The owner and the storage location are not on the read that carries aliases and
+        tags, and grants cost a call: each is read only when the manifest sets it."""
+        reads = set()
+        if doc.get("owner") is not None:
+            reads.add(ExtraRead.OWNER)
+        if doc.get("storage_location") is not None:
+            reads.add(ExtraRead.LOCATION)
+        if GRANTS in doc:
+            reads.add(ExtraRead.GRANTS)
+        return frozenset(reads)
+
+    def diff_recorded(
+        self, desired: Mapping[str, Any], live: Mapping[str, Any], project: str
+    ) -> list[FieldDiff]:
+        return diff_grants(desired, live, project)
 
     def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
         diffs = []
@@ -148,6 +180,13 @@ class RegisteredModelRules(KindRules):
                 location=where("name"),
                 hint=f"{target.type.value} targets keep models in Unity Catalog;"
                 " only mlflow targets take free-form names",
+            )
+        if is_mlflow and spec.grants is not None:
+            raise ManifestError(
+                f"registered model {spec.name!r}: MLflow registries have no Unity Catalog grants",
+                location=where("grants"),
+                hint=f"remove 'grants' or use them only on databricks targets"
+                f" (target {target_name!r} is an mlflow registry)",
             )
         if is_mlflow and spec.owner is not None:
             raise ManifestError(
@@ -188,13 +227,14 @@ class RegisteredModelRules(KindRules):
         ``owner`` defaults to whoever created the model; importing it would pin that person."""
         doc = asset.doc
         out = {k: doc.get(k) for k in ("name", "comment", "tags")}
+        out[GRANTS] = import_grants(doc.get(GRANTS))
         aliases = {}
         for alias in asset.raw.get("aliases") or []:
             name, version = alias.get("alias_name"), alias.get("version_num")
             if name and version is not None:
                 aliases[str(name)] = int(version)
         out["aliases"] = dict(sorted(aliases.items()))
-        return ordered(without_defaults(out, {}), ("name", "comment", "tags", "aliases"))
+        return ordered(without_defaults(out, {}), ("name", "comment", "tags", "aliases", GRANTS))
 
 
 class ModelAliasRules(KindRules):

@@ -79,6 +79,9 @@ class KindRules:
     """Held by any MLflow model registry, not only by Databricks workspaces."""
     imported_with: ClassVar[KindName | None] = None
     """Not imported on its own but as part of that kind's entries (aliases, with their model)."""
+    import_reads: ClassVar[frozenset[ExtraRead]] = frozenset()
+    """Extra reads ``import`` makes for every asset of the kind (its grants, its permissions),
+    so the written entries carry them."""
 
     # --- field rules, as data --------------------------------------------------------------
     immutable: ClassVar[Mapping[str, str]] = {}
@@ -132,14 +135,23 @@ class KindRules:
         """Managed fields only (what ``desired`` sets), with the server defaults filled in."""
         return diff_managed(desired, live, defaults=self.server_defaults)
 
-    def field_diffs(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
-        """``diff`` without the write-only fields (taken out of both sides, wherever they sit):
-        what the planner compares."""
+    def field_diffs(
+        self, desired: Mapping[str, Any], live: Mapping[str, Any], project: str = ""
+    ) -> list[FieldDiff]:
+        """``diff`` and ``diff_recorded`` without the write-only fields (taken out of both
+        sides, wherever they sit): what the planner compares."""
         if self.write_only:
             desired = without_write_only(desired, self.write_only)
             live = without_write_only(live, self.write_only)
-        diffs = self.diff(desired, live)
+        diffs = [*self.diff(desired, live), *self.diff_recorded(desired, live, project)]
         return [d for d in diffs if not matches(d.path, self.write_only)]
+
+    def diff_recorded(
+        self, desired: Mapping[str, Any], live: Mapping[str, Any], project: str
+    ) -> list[FieldDiff]:
+        """Differences that depend on what ``project`` recorded as its own on the live asset
+        (the grants it made, which it alone may revoke)."""
+        return []
 
     def keep_live(
         self, write: Mapping[str, Any], live: Mapping[str, Any], ignored: Sequence[FieldDiff]

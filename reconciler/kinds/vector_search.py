@@ -16,10 +16,19 @@ from pydantic import Field, field_validator, model_validator
 
 from reconciler.kinds.base import ENDPOINT_NAME, check_uc_name
 from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, sorted_tags
+from reconciler.kinds.grants import (
+    GRANTED_BY,
+    GRANTS,
+    IndexGrantSpec,
+    canonical_grants,
+    check_unique,
+    diff_grants,
+    import_grants,
+)
 from reconciler.kinds.rules import DesiredContext, KindRules, ordered, without_defaults
 from reconciler.model.changes import FieldDiff
 from reconciler.model.errors import ManifestError
-from reconciler.model.live import LiveAsset
+from reconciler.model.live import ExtraRead, LiveAsset
 from reconciler.model.resources import DesiredState, KindName, Resource, address_of
 from reconciler.model.spec import FieldError, Spec
 from reconciler.project import Target
@@ -163,6 +172,9 @@ class VectorIndexSpec(Spec):
     """Index synced from a Delta table."""
     direct_access: DirectAccessSpec | None = None
     """Index written through the API."""
+    grants: list[IndexGrantSpec] | None = None
+    """Unity Catalog grants on the index (SELECT lets a principal query it): authoritative
+    for the principals named; others' grants are left alone. Changed in place."""
 
     @field_validator("name")
     @classmethod
@@ -171,6 +183,7 @@ class VectorIndexSpec(Spec):
 
     @model_validator(mode="after")
     def _one_type(self) -> Self:
+        check_unique(self.grants)
         if (self.delta_sync is None) == (self.direct_access is None):
             raise ValueError(
                 f"index {self.name!r} needs exactly one of delta_sync or direct_access"
@@ -274,10 +287,23 @@ class VectorIndexRules(KindRules):
         for field in ("endpoint", "primary_key", "subtype", "delta_sync", "direct_access")
     }
     server_defaults: ClassVar[Mapping[str, Any]] = {"subtype": DEFAULT_SUBTYPE}
-    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"direct_access.schema": fold_schema}
+    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        "direct_access.schema": fold_schema,
+        GRANTS: canonical_grants,
+    }
+    import_reads = frozenset({ExtraRead.GRANTS})
+
+    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
+        """Grants are read only when the manifest manages them."""
+        return frozenset({ExtraRead.GRANTS}) if GRANTS in doc else frozenset()
+
+    def diff_recorded(
+        self, desired: Mapping[str, Any], live: Mapping[str, Any], project: str
+    ) -> list[FieldDiff]:
+        return diff_grants(desired, live, project)
 
     def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
-        want = dict(desired)
+        want = {k: v for k, v in desired.items() if k != GRANTS}
         for kind in ("delta_sync", "direct_access"):
             if kind not in want and live.get(kind) is not None:
                 want[kind] = None  # index type switch: the old spec goes away
@@ -338,13 +364,14 @@ class VectorIndexRules(KindRules):
     def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
         """Column types in the manifests' spelling: the server answers Spark's (``bigint``)."""
         keys = ("name", "endpoint", "primary_key", "subtype", "delta_sync", "direct_access")
-        doc = dict(asset.doc)
+        doc = {k: v for k, v in asset.doc.items() if k != GRANTED_BY}
         if isinstance(doc.get("direct_access"), Mapping):
             direct = dict(doc["direct_access"])
             schema = direct.get("schema") or {}
             direct["schema"] = {col: manifest_type(str(t)) for col, t in schema.items()}
             doc["direct_access"] = direct
-        return ordered(without_defaults(doc, self.server_defaults), keys)
+        doc[GRANTS] = import_grants(doc.get(GRANTS))
+        return ordered(without_defaults(doc, self.server_defaults), (*keys, GRANTS))
 
 
 RULES = (VectorSearchEndpointRules(), VectorIndexRules())

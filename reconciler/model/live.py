@@ -91,7 +91,7 @@ class ExtraRead(StrEnum):
     """Reads an adapter makes only for the assets that ask (each costs a call per asset)."""
 
     PERMISSIONS = "permissions"
-    """Serving endpoints whose manifest manages ``permissions``."""
+    """Endpoints (serving, Vector Search) whose manifest manages ``permissions``."""
     APPROVAL = "approval"
     """Aliases (``model@alias``) whose manifest sets ``approval``: the approval tag of the
     version each points to."""
@@ -100,6 +100,12 @@ class ExtraRead(StrEnum):
     has no owner)."""
     CALLER = "caller"
     """Who runs the plan (one call, whoever asks): permissions keep its own access."""
+    GRANTS = "grants"
+    """Registered models and vector indexes whose manifest manages Unity Catalog ``grants``."""
+    LOCATION = "location"
+    """Registered models whose manifest sets ``storage_location``: only the 2.1 GET has it, and
+    the create that sets it carries no marker, so such a model found unmarked has the create
+    intents read (one list call)."""
 
 
 @dataclass(frozen=True)
@@ -114,11 +120,20 @@ class ReadRequest:
     holds_of: Sequence[tuple[KindName, str]] = ()
     """Assets the plan may delete or replace: read them, and what they hold where that costs
     calls (the indexes on a Vector Search endpoint; other holds come with every read)."""
+    optimizations: Sequence[tuple[str, int]] = ()
+    """Model versions served with provisioned throughput: their optimization info (chunk
+    size) is read (an extra call each)."""
     extra: Mapping[ExtraRead, Sequence[str]] = field(default_factory=dict)
     """The names (per optional read) whose manifests ask for more than the asset itself."""
 
     def extra_for(self, read: ExtraRead) -> Sequence[str]:
         return self.extra.get(read, ())
+
+    def extra_names(self, read: ExtraRead, kind: KindName) -> list[str]:
+        """The names an optional read is for among the requested assets of ``kind`` (``extra``
+        holds names: an asset of another kind with the same name costs one call more)."""
+        names = set(self.extra_for(read))
+        return sorted(n for k, n in self.assets if k == kind and n in names)
 
     @property
     def permissions_for(self) -> Sequence[str]:
@@ -132,9 +147,6 @@ class ReadRequest:
     def caller(self) -> bool:
         """Read the identity running the plan (``LiveState.caller``)."""
         return bool(self.extra_for(ExtraRead.CALLER))
-    optimizations: Sequence[tuple[str, int]] = ()
-    """Model versions served with provisioned throughput: their optimization info (chunk
-    size) is read (an extra call each)."""
 
 
 @dataclass

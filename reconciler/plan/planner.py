@@ -132,7 +132,7 @@ def _plan_resource(
             desired=doc,
         )
         return change, deps, refs, doc
-    every = rules.field_diffs(doc, asset.doc)
+    every = rules.field_diffs(doc, asset.doc, desired.project)
     found = drop_ignored(resource.address, every, target.ignore)
     # Created by an apply that stopped before the marker: this plan writes it.
     unmarked = asset.owner == desired.project and not asset.marked
@@ -210,7 +210,7 @@ def _keep_ignored(
     ignored = [d for d in every if d not in shown]
     paths = ", ".join(sorted({d.path for d in ignored}))
     write = rules.keep_live(doc, asset.doc, ignored)
-    after = rules.field_diffs(write, asset.doc)
+    after = rules.field_diffs(write, asset.doc, desired.project)
     if sorted(map(_key, after)) != sorted(map(_key, shown)):
         left = sorted({d.path for d in after} - {d.path for d in shown}) or [paths]
         raise PlanError(

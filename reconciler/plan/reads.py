@@ -101,7 +101,7 @@ def may_destroy(
         rules = rules_for(resource.kind)
         if rules.is_external(resource):
             continue
-        diffs = rules.field_diffs(rules.desired(resource, ctx), asset.doc)
+        diffs = rules.field_diffs(rules.desired(resource, ctx), asset.doc, desired.project)
         if asset.rebuild or rules.needs_replace(drop_ignored(address, diffs, target.ignore)):
             found.append((asset.kind, asset.name))
     return sorted(found)

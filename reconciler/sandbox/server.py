@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from reconciler.sandbox import (
     control,
     foundation,
+    grants,
     invocations,
     mlflow_routes,
     optimization,
@@ -51,6 +52,7 @@ ROUTE_MODULES = (
     invocations,
     permissions,
     unity_catalog,
+    grants,
     uc_tags,
     mlflow_routes,
     vector_search,

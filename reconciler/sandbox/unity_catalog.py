@@ -243,6 +243,7 @@ def delete_model(req: Request) -> None:
     for key, _ in req.tx.scan(VERSIONS, prefix=doc["full_name"] + "/"):
         req.tx.delete(VERSIONS, key)
     req.tx.delete(MODELS, doc["full_name"])
+    req.tx.delete("uc_grants", f"FUNCTION:{doc['full_name']}")  # grants go with their model
 
 
 @router.add("POST", "/api/2.1/unity-catalog/models/versions", "model_versions.create")

@@ -31,6 +31,7 @@ from reconciler.sandbox.api import (
     public,
 )
 from reconciler.sandbox.config import SANDBOX_USER
+from reconciler.sandbox.grants import drop_grants
 from reconciler.sandbox.store import Doc
 from reconciler.sandbox.vector_search import ENDPOINTS, INDEXES, load_endpoint, online_at
 
@@ -212,6 +213,7 @@ def get_index(req: Request) -> Doc:
 def delete_index(req: Request) -> None:
     doc = _load_index(req, req.params["name"])
     req.tx.delete(INDEXES, doc["name"])
+    drop_grants(req.tx, "TABLE", doc["name"])
     until = req.now + req.config.delays.index_deletion + req.config.faults.slow_deletion
     req.tx.put(DELETING, doc["name"], {"until": until})
 

@@ -190,6 +190,7 @@ SCHEMAS: dict[str, Spec] = {
         "run_id": str,
     },
     "model_versions.update": {"comment": str},
+    "grants.update": {"changes": [{"principal": str, "add": [str], "remove": [str]}]},
     "securable_tags.update": {"changes": {"add_tags": TAGS, "remove": [str]}},
     "subentity_tags.update": {"changes": {"add_tags": TAGS, "remove": [str]}},
     "mlflow.create_registered_model": {"name": str, "description": str, "tags": TAGS},

@@ -526,6 +526,66 @@ CASES = [
         f"{M}:6:47",
         "'oncall' is not an email address",
     ),
+    # --- Unity Catalog grants: privileges per securable type, one entry per principal
+    Case(
+        "grant-privilege-of-tables-on-a-model",
+        m(
+            "registered_models:\n  - name: c.s.m\n    grants:\n"
+            "      - {group: agents, privileges: [EXECUTE, SELECT]}\n"
+        ),
+        f"{M}:4:47",
+        "privilege 'SELECT' does not apply to registered models"
+        " (privileges: ALL_PRIVILEGES, APPLY_TAG, EXECUTE, MANAGE)",
+    ),
+    Case(
+        "grant-privilege-of-models-on-an-index",
+        m(
+            VS
+            + "vector_indexes:\n  - name: c.s.idx\n    endpoint: vs\n    primary_key: id\n"
+            + DS
+            + "    grants:\n      - group: agents\n        privileges:\n          - EXECUTE\n"
+        ),
+        f"{M}:11:13",
+        "privilege 'EXECUTE' does not apply to vector indexes",
+    ),
+    Case(
+        "grant-privilege-spelled-as-sql",
+        m(
+            "registered_models:\n  - name: c.s.m\n    grants:\n"
+            "      - {user: a@x.io, privileges: [all privileges]}\n"
+        ),
+        f"{M}:4:37",
+        "did you mean 'ALL_PRIVILEGES'?",
+    ),
+    Case(
+        "grant-two-principals-in-one-entry",
+        m(
+            "registered_models:\n  - name: c.s.m\n    grants:\n"
+            "      - {user: a@x.io, group: agents, privileges: [EXECUTE]}\n"
+        ),
+        f"{M}:4:24",
+        "a grant names exactly one of user, group, service_principal (here: user, group)",
+    ),
+    Case(
+        "grant-principal-twice",
+        m(
+            "registered_models:\n  - name: c.s.m\n    grants:\n"
+            "      - {group: agents, privileges: [EXECUTE]}\n"
+            "      - {group: agents, privileges: [MANAGE]}\n"
+        ),
+        f"{M}:5:17",
+        "grants name 'agents' twice (entries 1 and 2)",
+    ),
+    Case(
+        "grant-on-an-mlflow-target",
+        m(
+            "registered_models:\n  - name: m\n    grants:\n"
+            "      - {group: agents, privileges: [EXECUTE]}\n"
+        ),
+        f"{M}:4:7",
+        "MLflow registries have no Unity Catalog grants",
+        args=("-t", "ml"),
+    ),
     Case(
         "entity-not-three-level",
         m(endpoint("      - {name: a, entity: model@champion}\n")),

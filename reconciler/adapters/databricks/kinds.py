@@ -11,6 +11,7 @@ from typing import Any
 
 from reconciler.adapters.databricks import (
     identity,
+    model_alias,
     model_versions,
     quota,
     registered_model,
@@ -25,7 +26,14 @@ from reconciler.model.errors import WorkspaceError
 from reconciler.model.health import Health
 from reconciler.model.resources import KindName
 
-KIND_MODULES = (registered_model, serving_endpoint, quota, vector_search_endpoint, vector_index)
+KIND_MODULES = (
+    registered_model,
+    model_alias,
+    serving_endpoint,
+    quota,
+    vector_search_endpoint,
+    vector_index,
+)
 """Each defines ``ADAPTERS`` (one per kind it holds), and ``READER`` unless another module's
 reader reads its kind too (quotas are read with their endpoints)."""
 

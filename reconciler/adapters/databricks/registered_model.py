@@ -1,28 +1,50 @@
-"""Registered models and their aliases on Databricks (Unity Catalog): the wire mapping into the
-spec shape, the reads, the writes, and the markers that say which aliases a project owns.
+"""Registered models on Databricks (Unity Catalog): the wire mapping into the spec shape, the
+reads (with their aliases and grants), the writes, and the markers that say which aliases a
+project owns (the alias writes are in ``model_alias``, model tags and records in
+``model_tags``).
 
-Model tags (ownership, alias inventories) go through MLflow's Unity Catalog route, which
-Databricks workspaces serve; the 2.1 ``RegisteredModelInfo`` documents no tags. That route's
-model GET carries the description, every alias and the tags: one call reads a model.
+Model tags (ownership, alias inventories, grant records) go through MLflow's Unity Catalog
+route, which Databricks workspaces serve; the 2.1 ``RegisteredModelInfo`` documents no tags.
+That route's model GET carries the description, every alias and the tags: one call reads a
+model. The owner and the storage location are only on the 2.1 GET, read where a manifest sets
+them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from databricks.sdk.errors import BadRequest, NotFound, NotImplemented, ResourceConflict
 from databricks.sdk.errors.base import DatabricksError
 
-from reconciler.adapters.databricks.markers import holder_lock, owner_of, tag_map, wire_tags
+from reconciler.adapters.databricks.grants import (
+    FUNCTION,
+    apply_grants,
+    grants_task,
+    records,
+    with_grants,
+)
+from reconciler.adapters.databricks.intents import (
+    Intent,
+    clear_intent,
+    intent_owner,
+    list_intents,
+    record_intent,
+)
+from reconciler.adapters.databricks.markers import owner_of, wire_tags
+from reconciler.adapters.databricks.model_tags import (
+    MODEL_TAGS,
+    alias_owner,
+    model_record_holder,
+    model_tags,
+    patch_model_tags,
+)
 from reconciler.adapters.databricks.model_versions import (
     MLFLOW_UC,
-    PROMOTION_TAG_PREFIX,
+    UC_MODELS,
     approval_tag,
-    promotion_record,
-    set_version_tag,
     version_tags,
-    wait_version_ready,
 )
 from reconciler.adapters.databricks.reading import (
     KindReader,
@@ -42,22 +64,17 @@ from reconciler.adapters.databricks.writing import (
     touches,
 )
 from reconciler.kinds.diffing import as_int, raw_tags, tags_to_dict
+from reconciler.kinds.grants import GRANTED_BY, GRANTS
 from reconciler.model.changes import Action, Change
 from reconciler.model.live import OWNER_TAG, ExtraRead, Held, LiveAsset
 from reconciler.model.resources import KindName, address_of
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
 
-UC_MODELS = "/api/2.1/unity-catalog/models"
-MODEL_TAGS = f"{MLFLOW_UC}/registered-models/get"
-"""One model with its description, aliases and tags (the plan's one call per model)."""
 MODEL_CREATE = f"{MLFLOW_UC}/registered-models/create"
 """Creates a model with its tags (``{name, description, tags}``), as MLflow's client does."""
-SECURABLE_TAGS = "/api/2.1/unity-catalog/securable-tags/FUNCTION"
-ALIASES_TAG_PREFIX = "reconciler.aliases."
-"""Model tag ``reconciler.aliases.<project>=a,b``: the aliases that project set (sorted). Alias
-ownership does not need the model to be owned: a project may manage the aliases of a model a
-pipeline created."""
+UC_ONLY = ("owner", "storage_location", "created_at")
+"""What only the 2.1 GET carries, copied onto the model where a manifest needs it."""
 
 
 # --- wire mapping -----------------------------------------------------------------------
@@ -70,7 +87,9 @@ def normalize_model(raw: Mapping[str, Any]) -> dict[str, Any]:
     if raw.get("owner"):
         doc["owner"] = raw["owner"]
     doc["tags"] = tags_to_dict(raw.get("tags"))
-    return doc
+    if raw.get("storage_location"):
+        doc["storage_location"] = raw["storage_location"]
+    return with_grants(doc, raw)
 
 
 def model_from_mlflow(answer: Mapping[str, Any]) -> dict[str, Any]:
@@ -92,106 +111,14 @@ def model_from_mlflow(answer: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def normalize_alias(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """``raw`` is one alias of a model: ``{model, alias_name, version_num}`` (UC) or
-    ``{model, alias, version}`` (MLflow, where the version may be a string)."""
-    doc = {
-        "model": raw["model"],
-        "alias": raw.get("alias_name") or raw.get("alias"),
-        "version": as_int(raw.get("version_num", raw.get("version"))),
-    }
-    if raw.get("approval"):
-        doc["approval"] = str(raw["approval"])
-    return doc
-
-
-# --- markers: model tags and alias inventories ------------------------------------------
-
-
-def alias_inventory_key(project: str) -> str:
-    return ALIASES_TAG_PREFIX + project
-
-
-def format_alias_inventory(aliases: Iterable[str]) -> str:
-    return ",".join(sorted(set(aliases)))
-
-
-def parse_alias_inventory(value: str | None) -> set[str]:
-    return {a.strip() for a in (value or "").split(",") if a.strip()}
-
-
-def alias_owner(model_tags: Mapping[str, str], alias: str) -> str | None:
-    """The project whose inventory on the model lists ``alias`` (the first, by name)."""
-    for key in sorted(model_tags):
-        if key.startswith(ALIASES_TAG_PREFIX) and alias in parse_alias_inventory(model_tags[key]):
-            return key[len(ALIASES_TAG_PREFIX) :]
-    return None
-
-
-def alias_inventory_after(
-    model_tags: Mapping[str, str], project: str, alias: str, *, present: bool
-) -> tuple[str, str | None]:
-    """The model tag to write after an alias of ``project`` is set (``present``) or removed:
-    ``(key, value)``, where a None value means delete the tag (no alias left)."""
-    key = alias_inventory_key(project)
-    aliases = parse_alias_inventory(model_tags.get(key))
-    if present:
-        aliases.add(alias)
-    else:
-        aliases.discard(alias)
-    return key, format_alias_inventory(aliases) or None
-
-
-def model_tags(client: WorkspaceClient, full_name: str) -> dict[str, str]:
-    doc = retry.call(
-        lambda: client.api_client.do("GET", MODEL_TAGS, query={"name": full_name}),
-        what=f"reading tags of {full_name}",
-    )
-    model = doc.get("registered_model") if isinstance(doc, dict) else None
-    return tag_map(model.get("tags") if isinstance(model, dict) else None)
-
-
-def patch_model_tags(
-    client: WorkspaceClient, full_name: str, add: Mapping[str, str], remove: list[str]
-) -> None:
-    path = f"{SECURABLE_TAGS}/{full_name}"
-    if remove:
-        body: dict[str, Any] = {"changes": {"remove": remove}}
-        retry.call(lambda: client.api_client.do("PATCH", path, body=body), what="removing tags")
-    if add:
-        body = {"changes": {"add_tags": wire_tags(add)}}
-        retry.call(lambda: client.api_client.do("PATCH", path, body=body), what="adding tags")
-
-
-def mark_alias(
-    client: WorkspaceClient, model: str, alias: str, project: str, *, present: bool
-) -> None:
-    """Add ``alias`` to (or remove it from) the project's alias inventory on ``model``."""
-    if not project:
-        return
-    with holder_lock(f"model:{model}"):
-        try:
-            tags = model_tags(client, model)
-        except NotFound:
-            if present:
-                raise
-            return  # the model is gone, and its inventory with it
-        key, value = alias_inventory_after(tags, project, alias, present=present)
-        if tags.get(key) == value:
-            return
-        if value is None:
-            patch_model_tags(client, model, {}, [key])
-        else:
-            patch_model_tags(client, model, {key: value}, [])
-
-
 # --- reads ------------------------------------------------------------------------------
 
 
 class ModelReader(KindReader):
     """Models by name (those the manifests declare, and the models of declared aliases), with
-    their aliases and tags in one call each; the owner and approvals only where a manifest
-    names them; and (prune) the models of the same schemas that carry this project's marks.
+    their aliases and tags in one call each; the owner, storage location, grants and approvals
+    only where a manifest names them; and (prune) the models of the same schemas that carry
+    this project's marks.
 
     The one call is MLflow's Unity Catalog route: the 2.1 ``GET models/{name}`` carries the
     aliases (``include_aliases``) and the owner but its documented ``RegisteredModelInfo`` has
@@ -207,24 +134,53 @@ class ModelReader(KindReader):
         }
         self.models: dict[str, dict[str, Any]] = {}
         self.approvals: dict[str, str] = {}
+        self.grants: dict[str, list[dict[str, Any]]] = {}
+        self.intents: list[Intent] = []
         self.listed: list[str] = []
 
     def round(self, number: int) -> list[Task]:
+        request = self.run.request
         if number == 0:
             tasks = [self._task_model(m) for m in sorted(self.names)]
+            wanted = request.extra_names(ExtraRead.GRANTS, KindName.REGISTERED_MODEL)
+            tasks += [grants_task(self.run, FUNCTION, m, self.grants) for m in wanted]
             if self.run.owns(KindName.REGISTERED_MODEL, KindName.MODEL_ALIAS):
                 schemas = sorted({m.rsplit(".", 1)[0] for m in self.names if m.count(".") == 2})
                 tasks += [self._task_list(schema) for schema in schemas]
             return tasks
         if number == 1:
             extra = sorted(set(self.listed) - self.names)
-            owners = [m for m in self.run.request.extra_for(ExtraRead.OWNER) if m in self.models]
-            return (
+            located = request.extra_names(ExtraRead.LOCATION, KindName.REGISTERED_MODEL)
+            uc = set(request.extra_names(ExtraRead.OWNER, KindName.REGISTERED_MODEL))
+            uc |= set(located)
+            tasks = (
                 [self._task_model(m) for m in extra]
-                + [self._task_owner(m) for m in sorted(owners)]
+                + [self._task_uc(m) for m in sorted(uc) if m in self.models]
                 + self._approval_tasks()
             )
+            if any(not owner_of(self._tags(m)) for m in located if m in self.models):
+                tasks.append(self._list_intents)  # a create that could not carry its marker
+            return tasks
         return []
+
+    def _tags(self, name: str) -> dict[str, str]:
+        return raw_tags((self.models.get(name) or {}).get("tags"))
+
+    def _list_intents(self) -> None:
+        with translated("create intents"):
+            found = list_intents(self.client)
+        with self.run.lock:
+            self.intents = found
+
+    def _owner(self, name: str, raw: Mapping[str, Any]) -> tuple[str | None, bool]:
+        """The owner, and whether it comes from the model's own marker (not an intent)."""
+        owner = owner_of(self._tags(name))
+        if owner:
+            return owner, True
+        created = raw.get("created_at")
+        address = address_of(KindName.REGISTERED_MODEL, name)
+        by_intent = intent_owner(self.intents, address, int(created) if created else None)
+        return by_intent, by_intent is None
 
     def _task_model(self, name: str) -> Task:
         def task() -> None:
@@ -258,12 +214,16 @@ class ModelReader(KindReader):
         )
         return dict(found) if isinstance(found, dict) else None
 
-    def _task_owner(self, name: str) -> Task:
+    def _task_uc(self, name: str) -> Task:
+        """The 2.1 GET, for what only it carries (``UC_ONLY``)."""
+
         def task() -> None:
             found = self._read_uc_model(name)
-            if found is not None and found.get("owner"):
+            if found is not None:
                 with self.run.lock:
-                    self.models[name]["owner"] = found["owner"]
+                    for key in UC_ONLY:
+                        if found.get(key):
+                            self.models[name][key] = found[key]
 
         return task
 
@@ -308,12 +268,17 @@ class ModelReader(KindReader):
 
     def assemble(self) -> None:
         for name, raw in self.models.items():
-            tags = raw_tags(raw.get("tags"))
+            tags = self._tags(name)
+            full = dict(raw)
+            if name in self.grants:
+                full[GRANTS] = self.grants[name]
+                full[GRANTED_BY] = records(tags)
             holds = tuple(
                 Held(address_of(KindName.MODEL_ALIAS, f"{name}@{a}"), alias_owner(tags, a))
                 for a in sorted(str(x.get("alias_name")) for x in raw.get("aliases") or [])
             )
-            self.run.add(KindName.REGISTERED_MODEL, name, raw, owner_of(tags), holds=holds)
+            owner, marked = self._owner(name, raw)
+            self.run.add(KindName.REGISTERED_MODEL, name, full, owner, marked=marked, holds=holds)
             for alias in raw.get("aliases") or []:
                 alias_name = str(alias.get("alias_name"))
                 alias_raw = {**alias, "model": name}
@@ -371,19 +336,50 @@ def _create_model(
     return True
 
 
+def _create_located(
+    client: WorkspaceClient, change: Change, doc: Mapping[str, Any], project: str
+) -> bool:
+    """A model with a storage location: only the 2.1 create takes one, and it takes no tags,
+    so an intent record covers the instant before the marker (``intents``)."""
+    catalog, schema, name = str(doc["name"]).split(".", 2)
+    record_intent(client, change.address, project)
+    try:
+        retry.call(
+            lambda: client.registered_models.create(
+                catalog_name=catalog,
+                schema_name=schema,
+                name=name,
+                comment=doc.get("comment"),
+                storage_location=doc["storage_location"],
+            ),
+            what=f"creating registered model {doc['name']}",
+        )
+    except ResourceConflict:
+        return False
+    return True
+
+
 def apply_registered_model(
     client: WorkspaceClient, change: Change, live: LiveAsset | None, settings: ApplySettings
 ) -> None:
     full_name = change.name
-    if change.action is Action.DELETE:
+    if change.action in (Action.DELETE, Action.REPLACE):
         ignore_missing(
             lambda: client.registered_models.delete(full_name),
             what=f"deleting registered model {full_name}",
         )
-        return
+        if change.action is Action.DELETE:
+            return
     doc = desired_of(change)
     provenance = {OWNER_TAG: settings.project} if settings.project else {}
-    created = change.action is Action.CREATE and _create_model(client, doc, provenance)
+    created = False
+    located = bool(doc.get("storage_location"))
+    if change.action in (Action.CREATE, Action.REPLACE):
+        created = (
+            _create_located(client, change, doc, settings.project)
+            if located
+            else _create_model(client, doc, provenance)
+        )
     # Only what the plan shows: a comment or owner the target ignores is not sent back.
     updates = {k: doc[k] for k in ("comment", "owner") if k in doc and touches(change, k)}
     if created:
@@ -398,43 +394,13 @@ def apply_registered_model(
         doc.get("tags"), live_tags, provenance, only=touched_keys(change, "tags")
     )
     patch_model_tags(client, full_name, add, remove)
-
-
-def apply_model_alias(
-    client: WorkspaceClient, change: Change, live: LiveAsset | None, settings: ApplySettings
-) -> None:
-    model, _, alias = change.name.rpartition("@")
-    if change.action is Action.DELETE:
-        ignore_missing(
-            lambda: client.registered_models.delete_alias(model, alias),
-            what=f"deleting alias {change.name}",
-        )
-        # Unmarked only once gone: a crash in between leaves it marked, so prune retries.
-        mark_alias(client, model, alias, settings.project, present=False)
-        return
-    doc = desired_of(change)
-    if change.action is Action.ADOPT and not change.diffs:
-        # Already where the manifest says: adopting writes the inventory record only.
-        mark_alias(client, model, alias, settings.project, present=True)
-        return
-    version = int(doc["version"])
-    wait_version_ready(client, model, version, address=change.address)
-    # Marked before it is set: a crash in between leaves a marker naming no alias (ignored).
-    mark_alias(client, model, alias, settings.project, present=True)
-    retry.call(
-        lambda: client.registered_models.set_alias(model, alias, version),
-        what=f"setting alias {change.name} to version {version}",
-    )
-    approval = str(doc["approval"]) if doc.get("approval") else None
-    records = {PROMOTION_TAG_PREFIX + alias: promotion_record(approval, settings)}
-    if approval:
-        records[approval_tag(alias)] = approval
-    for key, value in records.items():
-        set_version_tag(client, model, version, key, value)
+    if (located and created) or (live is not None and not live.marked):
+        clear_intent(client, change.address, settings.project)  # the marker is on it now
+    holder = model_record_holder(client, full_name)
+    apply_grants(client, change, doc, (FUNCTION, full_name), settings.project, holder)
 
 
 ADAPTERS = (
     KindAdapter(KindName.REGISTERED_MODEL, normalize_model, apply_registered_model, list_models),
-    KindAdapter(KindName.MODEL_ALIAS, normalize_alias, apply_model_alias),
 )
 READER = ModelReader

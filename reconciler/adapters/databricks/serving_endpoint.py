@@ -61,7 +61,7 @@ from reconciler.adapters.databricks.writing import (
 from reconciler.kinds.diffing import own_tag, raw_tags, tags_to_dict
 from reconciler.kinds.serving_endpoint import CONFIG, REPLACE_CARRIES, canonical_notifications
 from reconciler.model.changes import Action, Change
-from reconciler.model.live import Held, LiveAsset
+from reconciler.model.live import ExtraRead, Held, LiveAsset
 from reconciler.model.resources import KindName, address_of
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
@@ -149,7 +149,8 @@ class EndpointReader(KindReader):
             return tasks
         if number == 1:
             tasks = [self._task_get(e) for e in sorted(set(self.owned) - set(self.names))]
-            return tasks + [self._task_permissions(e) for e in self.run.request.permissions_for]
+            wanted = self.run.request.extra_names(ExtraRead.PERMISSIONS, KindName.SERVING_ENDPOINT)
+            return tasks + [self._task_permissions(e) for e in wanted]
         return []
 
     def _task_get(self, name: str) -> Task:

@@ -18,6 +18,16 @@ from typing import Any
 
 from databricks.sdk.errors import BadRequest, NotFound, ResourceConflict
 
+from reconciler.adapters.databricks.grants import (
+    TABLE,
+    apply_grants,
+    drop_records,
+    grant_records,
+    grants_task,
+    index_prefix,
+    records,
+    with_grants,
+)
 from reconciler.adapters.databricks.held_indexes import (
     INDEXES,
     delete_index,
@@ -37,11 +47,12 @@ from reconciler.adapters.databricks.vector_search_endpoint import (
 )
 from reconciler.adapters.databricks.writing import KindAdapter, desired_of, exists, get
 from reconciler.kinds.diffing import raw_tags
+from reconciler.kinds.grants import GRANTED_BY, GRANTS
 from reconciler.kinds.vector_search import DEFAULT_SUBTYPE, fold_schema
 from reconciler.model.changes import Action, Change
 from reconciler.model.errors import ApplyError
 from reconciler.model.health import Health, HealthStatus
-from reconciler.model.live import LiveAsset
+from reconciler.model.live import ExtraRead, LiveAsset
 from reconciler.model.resources import KindName
 from reconciler.runtime import context, retry
 from reconciler.runtime.context import current_settings
@@ -126,7 +137,7 @@ def normalize_index(raw: Mapping[str, Any]) -> Doc:
         if direct.get("embedding_source_columns"):
             da["embedding_source_columns"] = source_columns_in(direct["embedding_source_columns"])
         doc["direct_access"] = da
-    return doc
+    return with_grants(doc, raw)
 
 
 def index_body(doc: Mapping[str, Any]) -> Doc:
@@ -200,10 +211,14 @@ class IndexReader(KindReader):
     def __init__(self, run: ReadRun) -> None:
         super().__init__(run)
         self.indexes: dict[str, Doc] = {}
+        self.grants: dict[str, list[Doc]] = {}
 
     def round(self, number: int) -> list[Task]:
         if number == 0:
-            return [self._task_get(i) for i in sorted(self.run.wanted[KindName.VECTOR_INDEX])]
+            wanted = self.run.request.extra_names(ExtraRead.GRANTS, KindName.VECTOR_INDEX)
+            tasks = [self._task_get(i) for i in sorted(self.run.wanted[KindName.VECTOR_INDEX])]
+            grants = [grants_task(self.run, TABLE, i, self.grants) for i in wanted]
+            return tasks + grants
         if number == 1:
             return [self._task_get(i) for i in self._owned()]
         return []
@@ -235,7 +250,8 @@ class IndexReader(KindReader):
         for name, raw in self.indexes.items():
             endpoint_name = str(raw.get("endpoint_name"))
             endpoint = endpoints.get(endpoint_name)
-            owner = index_owner(raw_tags((endpoint or {}).get("custom_tags")), name)
+            tags = raw_tags((endpoint or {}).get("custom_tags"))
+            owner = index_owner(tags, name)
             rebuild = None
             if is_orphan(raw, endpoint):
                 rebuild = (
@@ -243,6 +259,12 @@ class IndexReader(KindReader):
                     + (" and created again" if endpoint is not None else "")
                     + " after it was built, so it is orphaned and never serves again"
                 )
+            if name in self.grants:
+                raw = {
+                    **raw,
+                    GRANTS: self.grants[name],
+                    GRANTED_BY: records(tags, index_prefix(name)),
+                }
             self.run.add(KindName.VECTOR_INDEX, name, raw, owner, rebuild=rebuild)
 
 
@@ -360,19 +382,31 @@ def apply_vector_index(
 ) -> None:
     """Marked on its endpoint before it is created, unmarked after it is gone."""
     project = settings.project
+    if change.action is Action.UPDATE:  # only grants change in place
+        doc = desired_of(change)
+        holder = grant_records(client, str(doc["endpoint"]), change.name)
+        apply_grants(client, change, doc, (TABLE, change.name), project, holder)
+        return
     if change.action in (Action.DELETE, Action.REPLACE):
         old_endpoint = index_endpoint(change, live)
         delete_index(client, change.name, change.address)
         if change.action is Action.DELETE:
             mark_index(client, old_endpoint, change.name, project, present=False)
+            if old_endpoint:
+                drop_records(grant_records(client, old_endpoint, change.name), project)
             return
     doc = desired_of(change)
     mark_index(client, str(doc["endpoint"]), change.name, project, present=True)
-    if change.action is Action.ADOPT:
-        return  # an index has no update call: an adopt (never with diffs) is its marker
+    if change.action is Action.ADOPT:  # its marker, and the grants its diffs name
+        holder = grant_records(client, str(doc["endpoint"]), change.name)
+        apply_grants(client, change, doc, (TABLE, change.name), project, holder)
+        return
     if change.action is Action.REPLACE and old_endpoint and old_endpoint != doc["endpoint"]:
         mark_index(client, old_endpoint, change.name, project, present=False)
+        drop_records(grant_records(client, old_endpoint, change.name), project)
     _create_index(client, change, doc)
+    holder = grant_records(client, str(doc["endpoint"]), change.name)
+    apply_grants(client, change, doc, (TABLE, change.name), project, holder)
 
 
 ADAPTERS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.adapters.databricks.held_indexes import index_marker_key, index_owner, indexes_owned
 from reconciler.adapters.databricks.markers import owner_of
-from reconciler.adapters.databricks.registered_model import alias_inventory_after, alias_owner
+from reconciler.adapters.databricks.model_tags import alias_inventory_after, alias_owner
 from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG, quota_owner
 from reconciler.model.live import OWNER_TAG
 

@@ -11,7 +11,7 @@ from databricks.sdk.service import serving, vectorsearch
 
 from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
 from reconciler.adapters.databricks.held_indexes import index_marker_key
-from reconciler.adapters.databricks.registered_model import alias_inventory_key
+from reconciler.adapters.databricks.model_tags import alias_inventory_key
 from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
 from reconciler.adapters.databricks.workspace import DatabricksWorkspace
 from reconciler.model.errors import WorkspaceError
@@ -205,10 +205,12 @@ def test_without_the_mlflow_route_models_are_read_from_the_2_1_api(
     _tag_model(sdk, {"team": "ml"})
     ws = DatabricksWorkspace(sandbox_client(server.url))
     live = ws.read(ReadRequest(assets=[(RM, MODEL), (MA, f"{MODEL}@champion")]))
+    raw = live.assets[f"registered_model.{MODEL}"].raw
     assert live.assets[f"registered_model.{MODEL}"].doc == {
         "name": MODEL,
         "comment": "routes tickets",
-        "owner": live.assets[f"registered_model.{MODEL}"].raw["owner"],
+        "owner": raw["owner"],
+        "storage_location": raw["storage_location"],  # the 2.1 answer carries it
         "tags": {"team": "ml"},
     }
     assert live.assets[f"model_alias.{MODEL}@champion"].doc["version"] == 1
