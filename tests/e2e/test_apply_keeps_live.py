@@ -155,8 +155,7 @@ def test_config_update_keeps_entity_fields_the_manifest_does_not_set(live: LiveP
         {
             "champion": {
                 "instance_profile_arn": "arn:aws:iam::123:instance-profile/serving",
-                "min_provisioned_throughput": 0,
-                "max_provisioned_throughput": 100,
+                "workload_type": "GPU_SMALL",
             },
             "challenger": {"environment_vars": {"LOG_LEVEL": "debug"}},
         },
@@ -167,14 +166,14 @@ def test_config_update_keeps_entity_fields_the_manifest_does_not_set(live: LiveP
     assert [d.path for d in change.diffs] == ["served_entities.champion.version"]
     assert set(change.carried) >= {
         "served_entities.champion.instance_profile_arn",
-        "served_entities.champion.max_provisioned_throughput",
+        "served_entities.champion.workload_type",
         "served_entities.challenger.environment_vars",
     }
     live.apply()
     after = entities(wait_settled(live))
     assert after["champion"]["entity_version"] == "3"
     assert after["champion"]["instance_profile_arn"] == "arn:aws:iam::123:instance-profile/serving"
-    assert after["champion"]["max_provisioned_throughput"] == 100
+    assert after["champion"]["workload_type"] == "GPU_SMALL"
     assert after["challenger"]["environment_vars"] == {"LOG_LEVEL": "debug"}
     assert live.plan().plan.empty
 

@@ -43,7 +43,7 @@ IGNORABLE = {
     "vector_search_endpoint.vs": ["tags.owner"],
 }
 """Ignore rules an example may draw: asset glob -> fields."""
-UNSET_EDITS = ["instance_profile_arn", "throughput", "environment_vars", "workload_type", "pii"]
+UNSET_EDITS = ["instance_profile_arn", "environment_vars", "workload_type", "pii"]
 """Out-of-band edits of fields no manifest here sets (some no manifest can express)."""
 
 versions = st.integers(min_value=1, max_value=3)
@@ -150,8 +150,6 @@ def edit_config(client: WorkspaceClient, ignored: list[str], edits: list[str]) -
             entity["scale_to_zero_enabled"] = not entity["scale_to_zero_enabled"]
         if "instance_profile_arn" in edits:
             entity["instance_profile_arn"] = ARN
-        if "throughput" in edits:
-            entity.update(min_provisioned_throughput=0, max_provisioned_throughput=200)
         if "environment_vars" in edits:
             entity["environment_vars"] = {"SET_BY": "notebook"}
         if "workload_type" in edits:
@@ -226,9 +224,8 @@ def kept_fields(
     if "served_entities.*.scale_to_zero" in ep:
         readers["scale_to_zero"] = entity_field("scale_to_zero_enabled")
     for edit in edits:
-        keys = {"throughput": "max_provisioned_throughput", "pii": ""}
-        if edit in ("instance_profile_arn", "throughput", "environment_vars", "workload_type"):
-            readers[edit] = entity_field(keys.get(edit, edit))
+        if edit in ("instance_profile_arn", "environment_vars", "workload_type"):
+            readers[edit] = entity_field(edit)
     if "pii" in edits:
         readers["pii"] = lambda c: endpoint(c)["ai_gateway"].get("guardrails")
     if "ai_gateway.usage_tracking" in ignore.get("serving_endpoint.*", []):

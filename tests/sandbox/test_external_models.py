@@ -91,7 +91,7 @@ def test_every_provider_config_is_served_with_references_as_written(
 ) -> None:
     external = {"name": "model-x", "provider": provider, "task": "llm/v1/chat", **config}
     got = _create(sdk, "ep", external)
-    (entity,) = got["pending_config"]["served_entities"]
+    (entity,) = (got.get("pending_config") or got["config"])["served_entities"]
     assert entity["external_model"] == external
     assert "workload_type" not in entity and "scale_to_zero_enabled" not in entity
 
