@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence, Set
 from enum import StrEnum
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from reconciler.kinds.access import keep_deployer, lowered
 from reconciler.kinds.base import ENDPOINT_NAME, check_uc_name
 from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, sorted_tags
 from reconciler.kinds.grants import (
@@ -25,7 +26,8 @@ from reconciler.kinds.grants import (
     diff_grants,
     import_grants,
 )
-from reconciler.kinds.rules import DesiredContext, KindRules, ordered, without_defaults
+from reconciler.kinds.rules import DesiredContext, KindRules, ordered, under, without_defaults
+from reconciler.kinds.serving_endpoint import PermissionSpec, canonical_permissions
 from reconciler.model.changes import FieldDiff
 from reconciler.model.errors import ManifestError
 from reconciler.model.live import ExtraRead, LiveAsset
@@ -54,6 +56,16 @@ class VectorSearchEndpointType(StrEnum):
     STORAGE_OPTIMIZED = "STORAGE_OPTIMIZED"
 
 
+class EndpointPermissionSpec(PermissionSpec):
+    """One direct ACL entry on a Vector Search endpoint (same shape as a serving endpoint's)."""
+
+    level: Literal["CAN_CREATE", "CAN_MANAGE", "CAN_USE"]  # type: ignore[assignment]
+
+
+MANAGED = frozenset({"type", "budget_policy_id", "tags", "target_qps", "permissions"})
+"""Fields an external endpoint (managed elsewhere) cannot take."""
+
+
 class VectorSearchEndpointSpec(Spec):
     """``vector_search_endpoints:`` entry; ``external: true`` = used here, managed elsewhere."""
 
@@ -65,6 +77,10 @@ class VectorSearchEndpointSpec(Spec):
     """Budget policy."""
     tags: dict[str, str] | None = None
     """Custom tags."""
+    target_qps: int | None = Field(default=None, ge=1)
+    """Queries per second the endpoint is scaled for (changes in place)."""
+    permissions: list[EndpointPermissionSpec] | None = None
+    """Direct ACL entries: CAN_USE, CAN_CREATE (indexes on it), CAN_MANAGE."""
     external: bool = False
     """Used by indexes here, managed elsewhere: never created, changed or deleted."""
 
@@ -80,7 +96,7 @@ class VectorSearchEndpointSpec(Spec):
     @model_validator(mode="after")
     def _external(self) -> Self:
         if self.external:
-            managed = sorted(self.model_fields_set & {"type", "budget_policy_id", "tags"})
+            managed = sorted(self.model_fields_set & MANAGED)
             if managed:
                 raise FieldError(
                     f"vector search endpoint {self.name!r} is external (managed elsewhere);"
@@ -240,7 +256,26 @@ class VectorSearchEndpointRules(KindRules):
     """GET carries ``effective_budget_policy_id`` (maybe the workspace's), never the one set:
     no read says whether a changed manifest value differs from live, so it is never an update
     (the workspace's PATCH .../budget-policy exists, but a plan cannot know when to call it)."""
-    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"tags": sorted_tags}
+    folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        "tags": sorted_tags,
+        "permissions": canonical_permissions,
+    }
+    import_reads = frozenset({ExtraRead.PERMISSIONS})
+
+    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
+        """Permissions live behind the endpoint id: read them only when the manifest sets them,
+        and then who runs the plan (its own CAN_MANAGE is kept, as on serving endpoints)."""
+        if "permissions" not in doc:
+            return frozenset()
+        return frozenset({ExtraRead.PERMISSIONS, ExtraRead.CALLER})
+
+    def caution(
+        self, doc: Mapping[str, Any], diffs: Sequence[FieldDiff], ctx: DesiredContext
+    ) -> str | None:
+        """Loud when the permissions being written lower the deploying identity's own access."""
+        if "permissions" not in doc or not any(under(d.path, ("permissions",)) for d in diffs):
+            return None
+        return lowered(doc["permissions"], ctx.caller)
 
     def is_external(self, resource: Resource) -> bool:
         spec = resource.spec
@@ -249,6 +284,8 @@ class VectorSearchEndpointRules(KindRules):
     def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
         doc = resource.spec.doc()
         doc.pop("external", None)
+        if "permissions" in doc:
+            doc["permissions"] = keep_deployer(doc["permissions"], ctx.caller)
         return doc
 
     def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
@@ -257,6 +294,12 @@ class VectorSearchEndpointRules(KindRules):
             diffs.append(field_diff("type", live.get("type"), desired["type"]))
         if "tags" in desired:
             diffs.extend(diff_tags(desired["tags"], live.get("tags") or {}, "tags"))
+        if "target_qps" in desired and desired["target_qps"] != live.get("target_qps"):
+            diffs.append(field_diff("target_qps", live.get("target_qps"), desired["target_qps"]))
+        if "permissions" in desired and "permissions" in live:
+            want = canonical_permissions(desired["permissions"])
+            if want != live["permissions"]:
+                diffs.append(field_diff("permissions", live["permissions"], want))
         return diffs
 
     def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
@@ -272,7 +315,7 @@ class VectorSearchEndpointRules(KindRules):
     def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:
         return ordered(
             without_defaults(asset.doc, self.server_defaults),
-            ("name", "type", "budget_policy_id", "tags"),
+            ("name", "type", "budget_policy_id", "target_qps", "tags", "permissions"),
         )
 
 

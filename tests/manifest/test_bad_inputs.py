@@ -587,6 +587,18 @@ CASES = [
         args=("-t", "ml"),
     ),
     Case(
+        "vs-endpoint-permission-level-of-serving",
+        m(VS + "    permissions: [{group: agents, level: CAN_QUERY}]\n"),
+        f"{M}:3:42",
+        "level: Input should be 'CAN_CREATE', 'CAN_MANAGE' or 'CAN_USE'",
+    ),
+    Case(
+        "vs-endpoint-external-with-target-qps",
+        m(VS + "    external: true\n    target_qps: 10\n"),
+        f"{M}:4:5",
+        "is external (managed elsewhere); target_qps would have no effect here",
+    ),
+    Case(
         "entity-not-three-level",
         m(endpoint("      - {name: a, entity: model@champion}\n")),
         f"{M}:4:27",

@@ -1,6 +1,7 @@
 """Vector Search endpoints on Databricks: the wire mapping, the list read (list items carry the
-type and the tags, and the tags mark the indexes each endpoint holds, so indexes read it too),
-and the writes (create, wait ONLINE, tags; a type change is a replace).
+type, the scaling and the tags, and the tags mark the indexes each endpoint holds, so indexes
+read it too; permissions, by endpoint id, when the manifests manage them), and the writes
+(create, wait ONLINE, tags, permissions; ``target_qps`` by PATCH; a type change is a replace).
 
 The create call takes no tags, so the ownership marker comes after the wait: an intent record
 is written before the create (``intents``). Before an endpoint is deleted or replaced, the
@@ -30,7 +31,15 @@ from reconciler.adapters.databricks.intents import (
     record_intent,
 )
 from reconciler.adapters.databricks.markers import holder_lock, owner_of, tag_map, wire_tags
-from reconciler.adapters.databricks.reading import KindReader, ReadRun, Task, names, translated
+from reconciler.adapters.databricks.permissions import normalize_permissions, put_permissions
+from reconciler.adapters.databricks.reading import (
+    KindReader,
+    ReadRun,
+    Task,
+    get_or_none,
+    names,
+    translated,
+)
 from reconciler.adapters.databricks.sdk import WorkspaceClient
 from reconciler.adapters.databricks.writing import (
     KindAdapter,
@@ -46,7 +55,7 @@ from reconciler.kinds.diffing import raw_tags, tags_to_dict
 from reconciler.model.changes import Action, Change
 from reconciler.model.errors import ApplyError
 from reconciler.model.health import Health, HealthStatus
-from reconciler.model.live import LiveAsset
+from reconciler.model.live import ExtraRead, LiveAsset
 from reconciler.model.resources import KindName, address_of
 from reconciler.runtime import retry
 from reconciler.runtime.settings import ApplySettings
@@ -54,6 +63,9 @@ from reconciler.runtime.waits import poll_until
 
 log = logging.getLogger(__name__)
 ENDPOINTS = "/api/2.0/vector-search/endpoints"
+OBJECT_TYPE = "vector-search-endpoints"
+"""The object type of Vector Search endpoints in the permissions API (addressed by id)."""
+PERMISSIONS = f"/api/2.0/permissions/{OBJECT_TYPE}"
 LISTED = "vector_search_endpoints"
 """``ReadRun.shared`` key: every endpoint listed, by name (None when not listed)."""
 Doc = dict[str, Any]
@@ -68,6 +80,11 @@ def normalize_vs_endpoint(raw: Mapping[str, Any]) -> Doc:
     if raw.get("budget_policy_id"):
         doc["budget_policy_id"] = raw["budget_policy_id"]
     doc["tags"] = tags_to_dict(raw.get("custom_tags"))
+    qps = (raw.get("scaling_info") or {}).get("requested_target_qps")
+    if qps is not None:
+        doc["target_qps"] = int(qps)
+    if "permissions" in raw:
+        doc["permissions"] = normalize_permissions(raw["permissions"])
     return doc
 
 
@@ -75,6 +92,8 @@ def create_body(name: str, doc: Mapping[str, Any]) -> Doc:
     body: Doc = {"name": name, "endpoint_type": doc.get("type") or "STANDARD"}
     if doc.get("budget_policy_id"):
         body["budget_policy_id"] = doc["budget_policy_id"]
+    if doc.get("target_qps") is not None:
+        body["target_qps"] = doc["target_qps"]
     return body
 
 
@@ -102,6 +121,7 @@ class EndpointListReader(KindReader):
     endpoint the plan may delete or replace (``ReadRequest.holds_of``) that has any."""
 
     kinds = frozenset({KindName.VECTOR_SEARCH_ENDPOINT})
+    kind = KindName.VECTOR_SEARCH_ENDPOINT
 
     def __init__(self, run: ReadRun) -> None:
         super().__init__(run)
@@ -113,8 +133,12 @@ class EndpointListReader(KindReader):
         wanted = any(self.run.wanted[k] for k in kinds)
         if number == 0 and (wanted or self.run.owns(*kinds)):
             return [self._list]
-        if number == 1 and any(not owner_of(self._tags(n)) for n in self._relevant()):
-            return [self._list_intents]
+        if number == 1:
+            tasks: list[Task] = []
+            if any(not owner_of(self._tags(n)) for n in self._relevant()):
+                tasks.append(self._list_intents)
+            names = self.run.request.extra_names(ExtraRead.PERMISSIONS, self.kind)
+            return tasks + [self._task_permissions(n) for n in names]
         if number == 2:
             found = listed(self.run)
             held = self.run.holds_of[KindName.VECTOR_SEARCH_ENDPOINT]
@@ -124,6 +148,24 @@ class EndpointListReader(KindReader):
                 if int(found[n].get("num_indexes") or 0)
             ]
         return []
+
+    def _task_permissions(self, name: str) -> Task:
+        """Permissions are addressed by the endpoint's id, which the list gave."""
+
+        def task() -> None:
+            raw = listed(self.run).get(name)
+            if raw is None or not raw.get("id"):
+                return
+            path = f"{PERMISSIONS}/{raw['id']}"
+            found = get_or_none(
+                f"permissions of vector search endpoint {name}",
+                lambda: self.client.api_client.do("GET", path),
+            )
+            acl = found.get("access_control_list", []) if isinstance(found, dict) else []
+            with self.run.lock:
+                raw["permissions"] = acl
+
+        return task
 
     def _list(self) -> None:
         with translated("vector search endpoints"):
@@ -262,7 +304,14 @@ def _create_endpoint(
         log.info("vector search endpoint %s already exists: continuing", name)
     wait_online(client, name, change.address)
     _set_endpoint_tags(client, name, doc, settings)
+    if doc.get("permissions") is not None:
+        _put_permissions(client, name, doc["permissions"])
     clear_intent(client, change.address, settings.project)
+
+
+def _put_permissions(client: WorkspaceClient, name: str, perms: Any) -> None:
+    endpoint_id = get(client, f"{ENDPOINTS}/{name}", f"reading {name}")["id"]
+    put_permissions(client, OBJECT_TYPE, str(endpoint_id), perms)
 
 
 def _clear_held(
@@ -330,7 +379,15 @@ def apply_vector_search_endpoint(
             lambda: client.api_client.do("PATCH", f"{ENDPOINTS}/{name}/budget-policy", body=body),
             what=f"setting the budget policy of {name}",
         )
+    if doc.get("target_qps") is not None and touches(change, "target_qps"):
+        body = {"target_qps": doc["target_qps"]}
+        retry.call(
+            lambda: client.api_client.do("PATCH", f"{ENDPOINTS}/{name}", body=body),
+            what=f"setting the target QPS of {name}",
+        )
     _set_endpoint_tags(client, name, doc, settings, touched_keys(change, "tags"))
+    if doc.get("permissions") is not None and touches(change, "permissions"):
+        _put_permissions(client, name, doc["permissions"])
     if by_intent:
         clear_intent(client, change.address, settings.project)
 
