@@ -7,7 +7,7 @@ every version named exists and is READY.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any, ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -53,6 +53,9 @@ class RegisteredModelSpec(Spec):
     """Description of the model."""
     owner: str | None = None
     """Owner (Unity Catalog user or group)."""
+    storage_location: str | None = None
+    """Where the model's files are kept (set at creation; a change replaces the model, and
+    every version with it). Unset: the metastore's managed storage."""
     tags: dict[str, str] | None = None
     """Model tags."""
     aliases: dict[str, int | AliasEntry] = Field(default_factory=dict)
@@ -120,6 +123,9 @@ class RegisteredModelRules(KindRules):
     manifest_key = "registered_models"
     noun = "registered model"
     registry_kind = True
+    immutable: ClassVar[Mapping[str, str]] = {
+        "storage_location": "set at creation only (Unity Catalog has no update for it)"
+    }
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
         "tags": sorted_tags,
         GRANTS: canonical_grants,
@@ -154,7 +160,7 @@ class RegisteredModelRules(KindRules):
 
     def diff(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[FieldDiff]:
         diffs = []
-        for field in ("comment", "owner"):
+        for field in ("comment", "owner", "storage_location"):
             if field in desired and (desired[field] or None) != (live.get(field) or None):
                 diffs.append(FieldDiff(path=field, before=live.get(field), after=desired[field]))
         if "tags" in desired:
@@ -165,6 +171,14 @@ class RegisteredModelRules(KindRules):
         return (
             f"deletes registered model {name} with ALL its versions (not recoverable);"
             " apply needs --allow-delete"
+        )
+
+    def replace_reason(self, name: str, immutable: Sequence[FieldDiff]) -> str:
+        fields = ", ".join(sorted({d.path for d in immutable}))
+        return (
+            f"{fields} cannot change in place: registered model {name} is deleted with ALL its"
+            " versions (not recoverable) and created again, empty; its aliases and the"
+            " endpoints serving its versions stop resolving until new versions are registered"
         )
 
     def check_entry(
@@ -186,6 +200,13 @@ class RegisteredModelRules(KindRules):
                 f"registered model {spec.name!r}: MLflow registries have no Unity Catalog grants",
                 location=where("grants"),
                 hint=f"remove 'grants' or use them only on databricks targets"
+                f" (target {target_name!r} is an mlflow registry)",
+            )
+        if is_mlflow and spec.storage_location is not None:
+            raise ManifestError(
+                f"registered model {spec.name!r}: MLflow registries take no storage_location",
+                location=where("storage_location"),
+                hint=f"remove 'storage_location' or use it only on databricks targets"
                 f" (target {target_name!r} is an mlflow registry)",
             )
         if is_mlflow and spec.owner is not None:

@@ -599,6 +599,13 @@ CASES = [
         "is external (managed elsewhere); target_qps would have no effect here",
     ),
     Case(
+        "storage-location-on-an-mlflow-target",
+        m("registered_models:\n  - name: m\n    storage_location: s3://b/m\n"),
+        f"{M}:3:23",
+        "MLflow registries take no storage_location",
+        args=("-t", "ml"),
+    ),
+    Case(
         "entity-not-three-level",
         m(endpoint("      - {name: a, entity: model@champion}\n")),
         f"{M}:4:27",
