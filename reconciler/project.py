@@ -128,6 +128,12 @@ class Target(_Model):
         description="Manifest globs for this target instead of the project's include"
         " (e.g. only the registry manifests for an mlflow target).",
     )
+    overrides: dict[str, dict[str, dict[str, Any]]] = Field(
+        default_factory=dict,
+        description="Fields that differ on this target, merged into the manifest entries:"
+        " {manifest key: {asset name: {field: value}}} (see docs/manifests.md, Per-target"
+        " overrides).",
+    )
 
     @field_validator("timeouts", mode="before")
     @classmethod

@@ -14,5 +14,14 @@ _LISTS: dict[str, Any] = {
     for rules in manifest_kinds()
     if rules.manifest_key is not None
 }
-ManifestFile: type[Spec] = create_model("ManifestFile", __base__=Spec, **_LISTS)
-"""``registered_models``, ``serving_endpoints``, ... each a list of that kind's spec."""
+_TARGETS: Any = (
+    dict[str, dict[str, dict[str, dict[str, Any]]]],
+    Field(
+        default_factory=dict,
+        description="Fields that differ per target: {target: {manifest key: {asset name:"
+        " {field: value}}}}, merged into the entries above (see docs/manifests.md).",
+    ),
+)
+ManifestFile: type[Spec] = create_model("ManifestFile", __base__=Spec, **_LISTS, targets=_TARGETS)
+"""``registered_models``, ``serving_endpoints``, ... each a list of that kind's spec, and the
+``targets:`` overrides (taken out and merged by the loader before validation)."""

@@ -130,6 +130,7 @@ class QuotaRules(KindRules):
     manifest_key = "quotas"
     noun = "quota for endpoint"
     apply_timeout = 45 * 60.0  # it waits for its serving endpoint to be idle
+    name_field = "endpoint"
     folded: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"rate_limits": canonical_limits}
     keyed_lists: ClassVar[Mapping[str, KeyOf]] = {"rate_limits": limit_id}
 

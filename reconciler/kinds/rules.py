@@ -75,6 +75,11 @@ class KindRules:
     another kind's entries (aliases come from ``registered_models[].aliases``)."""
     noun: ClassVar[str]
     """What messages call one asset: ``serving endpoint``."""
+    name_field: ClassVar[str] = "name"
+    """The manifest field naming the asset (its key in a target's overrides)."""
+    replaced_on_override: ClassVar[frozenset[str]] = frozenset()
+    """Mapping fields a target override replaces whole instead of merging key by key (a
+    traffic split must sum to 100 on its own)."""
     registry_kind: ClassVar[bool] = False
     """Held by any MLflow model registry, not only by Databricks workspaces."""
     imported_with: ClassVar[KindName | None] = None

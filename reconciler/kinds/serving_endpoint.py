@@ -195,6 +195,7 @@ class ServingEndpointRules(KindRules):
     manifest_key = "serving_endpoints"
     noun = "serving endpoint"
     apply_timeout = 45 * 60.0  # Terraform: 45 minutes for serving endpoints
+    replaced_on_override = frozenset({"traffic"})
     immutable: ClassVar[Mapping[str, str]] = {
         **{
             field: "the API has no update for it; only a create sets it"

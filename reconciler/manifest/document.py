@@ -28,6 +28,8 @@ ALIAS_BUDGET = 10_000
 PathKey = tuple[str | int, ...]
 Interpolate = Callable[[str, Location, str], Any]
 """``(text, location of the scalar, style)`` -> value; style is '' for plain scalars."""
+Skip = Callable[[PathKey], bool]
+"""Whether the value (or key) at a path is left as written, not interpolated."""
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -140,15 +142,16 @@ def _check_tabs(data: bytes, file: str) -> None:
 
 
 def load_yaml(
-    data: bytes, file: str, *, interpolate: Interpolate | None = None
+    data: bytes, file: str, *, interpolate: Interpolate | None = None, skip: Skip | None = None
 ) -> tuple[Any, Positions]:
     """Parse one YAML document into plain Python values plus their positions.
 
-    An empty file (or one holding only comments) gives ``None``.
+    An empty file (or one holding only comments) gives ``None``. ``skip`` leaves the values
+    under some paths uninterpolated (another target's overrides).
     """
     text = decode(data, file)
     _check_tabs(data, file)
-    builder = _Builder(file, interpolate)
+    builder = _Builder(file, interpolate, skip)
     try:
         for event in yaml.parse(text, Loader=_Loader):
             builder.feed(event)
@@ -175,9 +178,10 @@ def load_yaml(
 class _Builder:
     """Turns parser events into values; one instance per file."""
 
-    def __init__(self, file: str, interpolate: Interpolate | None) -> None:
+    def __init__(self, file: str, interpolate: Interpolate | None, skip: Skip | None) -> None:
         self.file = file
         self.interpolate = interpolate
+        self.skip = skip
         self.positions = Positions(file)
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
@@ -214,6 +218,11 @@ class _Builder:
                     hint="put each document in its own file",
                 )
 
+    def _interpolates(self, text: str, path: PathKey) -> bool:
+        if self.interpolate is None or "${" not in text:
+            return False
+        return self.skip is None or not self.skip(path)
+
     def _path_for_child(self) -> PathKey:
         if not self.stack:
             return ()
@@ -248,7 +257,8 @@ class _Builder:
                 raise self._fail(
                     "YAML merge keys ('<<') are not supported", event, hint="write the keys out"
                 )
-            if self.interpolate is not None and "${" in key:
+            if self._interpolates(key, (*self.stack[-1].path, key)):
+                assert self.interpolate is not None
                 key = str(self.interpolate(key, loc, event.style or ""))
             top = self.stack[-1]
             assert isinstance(top.value, dict)
@@ -276,7 +286,8 @@ class _Builder:
         if tag not in _STD_SCALAR_TAGS and tag != "tag:yaml.org,2002:timestamp":
             raise self._fail(f"unsupported YAML tag {tag!r}", event)
         if tag == _STR:
-            if self.interpolate is not None and "${" in event.value:
+            if self._interpolates(event.value, self._path_for_child()):
+                assert self.interpolate is not None
                 return self.interpolate(event.value, loc, event.style or "")
             return event.value
         if tag == "tag:yaml.org,2002:timestamp":

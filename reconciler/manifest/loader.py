@@ -11,6 +11,7 @@ import dataclasses
 import time
 
 from reconciler.kinds.manifest_file import ManifestFile
+from reconciler.manifest import overrides
 from reconciler.manifest.checks import LoadedFile, build_desired_state
 from reconciler.manifest.document import load_yaml
 from reconciler.manifest.inputs import InputRefused
@@ -23,7 +24,7 @@ from reconciler.model.resources import DesiredState
 from reconciler.project import Project, select_target
 from reconciler.runtime.logs import debug_enabled, get_logger
 
-TOP_LEVEL_KEYS = tuple(ManifestFile.model_fields)
+TOP_LEVEL_KEYS = tuple(k for k in ManifestFile.model_fields if k != overrides.SECTION)
 
 
 def _include_key(project: Project, target_name: str) -> tuple[str, ...]:
@@ -59,8 +60,19 @@ def manifest_paths(project: Project, target_name: str, source: SourceTree) -> li
 
 
 def load_manifest(data: bytes, shown: str, interpolator: Interpolator | None) -> LoadedFile:
-    """Parse, interpolate and validate one manifest file."""
-    value, positions = load_yaml(data, shown, interpolate=interpolator)
+    """Parse, interpolate and validate one manifest file (overrides aside)."""
+    parsed = parse_manifest(data, shown, interpolator)
+    parsed.value.pop(overrides.SECTION, None)
+    return validate_manifest(parsed)
+
+
+def parse_manifest(
+    data: bytes, shown: str, interpolator: Interpolator | None, target: str | None = None
+) -> overrides.Parsed:
+    """Parse and interpolate one manifest file; the overrides of targets other than
+    ``target`` stay as written."""
+    skip = overrides.skip_other_targets(target) if target is not None else None
+    value, positions = load_yaml(data, shown, interpolate=interpolator, skip=skip)
     if value is None:
         raise ManifestError(
             "manifest is empty",
@@ -73,8 +85,12 @@ def load_manifest(data: bytes, shown: str, interpolator: Interpolator | None) ->
             f" not a {_type_name(value)}",
             location=positions.find(()),
         )
-    manifest = validate_model(ManifestFile, value, positions)
-    return LoadedFile(shown, manifest, positions)
+    return overrides.Parsed(shown, value, positions)
+
+
+def validate_manifest(parsed: overrides.Parsed) -> LoadedFile:
+    manifest = validate_model(ManifestFile, parsed.value, parsed.positions)
+    return LoadedFile(parsed.path, manifest, parsed.positions)
 
 
 def _type_name(value: object) -> str:
@@ -86,14 +102,16 @@ def _type_name(value: object) -> str:
 def load_files(
     project: Project, target_name: str, *, source: SourceTree | None = None
 ) -> list[LoadedFile]:
-    """Every manifest file of a target, validated one by one."""
+    """Every manifest file of a target with the target's overrides merged in, validated one
+    by one."""
     tree: SourceTree = (
         source if source is not None else FileSystemSource(project.root, cwd=project.cwd)
     )
     interpolator = Interpolator(
         project.variables_for(target_name), target=target_name, declared=set(project.variables)
     )
-    loaded: list[LoadedFile] = []
+    parsed: list[overrides.Parsed] = []
+    sources: list[tuple[str, str]] = []
     for path in manifest_paths(project, target_name, tree):
         shown = describe(tree, path)
         try:
@@ -103,9 +121,16 @@ def load_files(
         except OSError as exc:
             unreadable = InputRefused(f"cannot read {shown}: {exc.strerror or exc}", path=path)
             raise refused(project, target_name, unreadable) from None
-        file = load_manifest(data, shown, interpolator)
-        loaded.append(dataclasses.replace(file, source=path, sha256=sha256_hex(data)))
-    return loaded
+        parsed.append(parse_manifest(data, shown, interpolator, target_name))
+        sources.append((path, sha256_hex(data)))
+    found = overrides.from_project(project, target_name, interpolator)
+    for file in parsed:
+        found += overrides.from_manifest(file, project, target_name)
+    overrides.apply(parsed, found)
+    return [
+        dataclasses.replace(validate_manifest(file), source=path, sha256=digest)
+        for file, (path, digest) in zip(parsed, sources, strict=True)
+    ]
 
 
 def load_desired_state(

@@ -107,12 +107,41 @@ def _describe_fields() -> None:
         model.model_rebuild(force=True)
 
 
+def _with_overrides(schema: dict[str, Any]) -> dict[str, Any]:
+    """``targets:`` as editors should see it: per target, per kind, per asset name, the fields
+    of that kind's entry, none of them required (an override says only what differs)."""
+    defs = schema.setdefault("$defs", {})
+    kinds: dict[str, Any] = {}
+    for key, prop in schema.get("properties", {}).items():
+        ref = (prop.get("items") or {}).get("$ref", "")
+        if not ref.startswith("#/$defs/"):
+            continue
+        name = ref.rsplit("/", 1)[-1]
+        partial = {k: v for k, v in defs[name].items() if k != "required"}
+        defs[f"{name}Override"] = partial
+        kinds[key] = {
+            "type": "object",
+            "description": f"{key} by name: the fields that differ on this target",
+            "additionalProperties": {"$ref": f"#/$defs/{name}Override"},
+        }
+    targets = schema.get("properties", {}).get("targets")
+    if targets is not None:
+        targets["additionalProperties"] = {
+            "type": "object",
+            "properties": kinds,
+            "additionalProperties": False,
+        }
+    return schema
+
+
 def manifest_schema() -> dict[str, Any]:
     _describe_fields()
     schema = _allow_variables(ManifestFile.model_json_schema(by_alias=True, mode="validation"))
+    schema = _with_overrides(schema)
     schema["title"] = "reconciler manifest"
     schema["description"] = (
-        "One manifest file: top-level lists per asset kind. Strings may hold ${var.NAME}."
+        "One manifest file: top-level lists per asset kind, and per-target overrides."
+        " Strings may hold ${var.NAME}."
     )
     return {"$schema": SCHEMA_DRAFT, **schema}
 

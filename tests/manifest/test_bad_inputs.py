@@ -605,6 +605,52 @@ CASES = [
         "MLflow registries take no storage_location",
         args=("-t", "ml"),
     ),
+    # --- per-target overrides
+    Case(
+        "override-for-an-unknown-target",
+        m(
+            "registered_models:\n  - name: c.s.m\ntargets:\n  prd:\n"
+            "    registered_models: {c.s.m: {comment: x}}\n"
+        ),
+        f"{M}:4:3",
+        "overrides for target 'prd', which reconciler.yaml does not declare",
+    ),
+    Case(
+        "override-of-an-unknown-kind",
+        m(
+            "registered_models:\n  - name: c.s.m\ntargets:\n  sb:\n"
+            "    registered_model: {c.s.m: {comment: x}}\n"
+        ),
+        f"{M}:5:5",
+        "overrides of 'registered_model', which is not a manifest key",
+    ),
+    Case(
+        "override-of-an-undeclared-asset",
+        m(
+            "registered_models:\n  - name: c.s.model\ntargets:\n  sb:\n"
+            "    registered_models:\n      c.s.modle: {comment: x}\n"
+        ),
+        f"{M}:6:7",
+        "override of registered model 'c.s.modle', which no manifest declares",
+        hint="did you mean 'c.s.model'?",
+    ),
+    Case(
+        "override-bad-value-at-its-line",
+        m(
+            "registered_models:\n  - name: c.s.m\ntargets:\n  sb:\n"
+            "    registered_models:\n      c.s.m: {aliases: {champion: 0}}\n"
+        ),
+        f"{M}:6:35",
+        "alias 'champion': the version must be a positive integer",
+    ),
+    Case(
+        "override-in-the-project-file",
+        m("registered_models:\n  - name: c.s.m\n"),
+        "reconciler.yaml:3:63",
+        "unknown field 'comments'; did you mean 'comment'?",
+        project="project: demo\ntargets:\n  sb: {type: sandbox, overrides: {registered_models:"
+        " {c.s.m: {comments: x}}}}\n",
+    ),
     Case(
         "entity-not-three-level",
         m(endpoint("      - {name: a, entity: model@champion}\n")),
