@@ -14,7 +14,6 @@ from reconciler.kinds.manifest_file import ManifestFile
 from reconciler.kinds.registry import importable_kinds, rules_for
 from reconciler.model.live import ReadRequest, Workspace
 from reconciler.model.resources import KindName
-from reconciler.model.secrets import mask_secrets
 
 IMPORTABLE = importable_kinds()
 """Kinds written on their own; aliases come with their registered model (``aliases:``)."""
@@ -56,8 +55,10 @@ def import_assets(
     """Manifest entries for the live assets of ``kinds`` whose names match ``pattern``.
 
     Assets another project owns are skipped (two projects cannot manage one asset), as are
-    endpoints that only Databricks can define (foundation and external models; import their
-    rate limits as a ``quota``). So are the addresses in ``declared`` (already in manifests).
+    assets only Databricks defines (pay-per-token endpoints: import their rate limits as a
+    ``quota``; ``system`` catalog models). So are the addresses in ``declared`` (already in
+    manifests). Grants and Vector Search endpoint permissions are read and written with their
+    assets.
     """
     result = ImportResult()
     for kind in kinds:
@@ -92,9 +93,9 @@ def import_assets(
             if problem is not None:
                 result.skipped.append((asset.address, problem))
                 continue
-            # Secret references are never written out; validate refuses the "(secret ...)"
-            # placeholder until someone puts the reference back.
-            entries.append(mask_secrets(entry))
+            # Secret references are written as they are: a reference names where a secret is
+            # kept, never its value, and a manifest needs it (only commands' output masks it).
+            entries.append(entry)
             result.unwritten.extend((asset.address, path) for path in asset.unmodelled)
         if entries:
             result.entries[kind] = entries
