@@ -118,7 +118,7 @@ def assert_converges(project: Path) -> None:
     with live_client(project) as client:
         names = [e.name for e in client.serving_endpoints.list()]
         assert sorted(names) == sorted(set(names)) and "support-intent" in names
-        assert len(names) == 4  # three pay-per-token endpoints + ours
+        assert len(names) == 6  # three pay-per-token endpoints + our three
         assert [e.name for e in client.vector_search_endpoints.list_endpoints()] == ["docs-vs"]
         indexes = list(client.vector_search_indexes.list_indexes("docs-vs"))
         assert [i.name for i in indexes] == ["main.support.docs_index"]

@@ -11,7 +11,7 @@ import pytest
 from apply.e2e_helpers import edit, fast_sandbox, live_client, plan_exit, run, seed
 
 CHAT = """
-  - name: support-chat
+  - name: support-triage
     served_entities:
       - name: gpt
         external_model:
@@ -27,7 +27,7 @@ CHAT = """
 
 def _external(project: Path) -> dict[str, Any]:
     with live_client(project) as client:
-        raw = client.api_client.do("GET", "/api/2.0/serving-endpoints/support-chat")
+        raw = client.api_client.do("GET", "/api/2.0/serving-endpoints/support-triage")
     assert isinstance(raw, dict)
     (entity,) = raw["config"]["served_entities"]
     assert isinstance(entity, dict)
@@ -55,7 +55,7 @@ def test_external_model_endpoint_create_change_switch(
     # A provider setting changes in place (a config update).
     edit(serving, "openai_organization: org-support", "openai_organization: org-platform")
     code, output = plan_exit(example_project)
-    assert code == 2 and "serving_endpoint.support-chat (update)" in output, output
+    assert code == 2 and "serving_endpoint.support-triage (update)" in output, output
     assert run(example_project, "apply", "--auto-approve").exit_code == 0
     assert _external(example_project)["external_model"]["openai_config"]["openai_organization"] == (
         "org-platform"
@@ -94,7 +94,7 @@ def test_external_model_endpoint_create_change_switch(
     )
     code, output = plan_exit(example_project)
     assert code == 2, output
-    assert "serving_endpoint.support-chat (replace)" in output
+    assert "serving_endpoint.support-triage (replace)" in output
     assert "reason: serves cannot change in place" in output
     replaced = run(example_project, "apply", "--auto-approve", "--allow-delete")
     assert replaced.exit_code == 0, replaced.output

@@ -19,7 +19,7 @@ ENDPOINT_FIELDS = (
     "    email_notifications: {on_update_failure: [oncall@example.com]}\n"
 )
 MORE_ENDPOINTS = """
-  - name: support-chat
+  - name: support-drafts
     served_entities:
       - name: gpt
         external_model:
@@ -81,7 +81,7 @@ def test_every_new_field_round_trips_through_import(
     assert intent["email_notifications"] == {"on_update_failure": ["oncall@example.com"]}
     champion = next(e for e in intent["served_entities"] if e["name"] == "champion")
     assert champion["instance_profile_arn"].endswith("instance-profile/serving")
-    (gpt,) = endpoints["support-chat"]["served_entities"]
+    (gpt,) = endpoints["support-drafts"]["served_entities"]
     assert gpt["external_model"]["openai_config"] == {"openai_api_key": "{{secrets/llm/openai}}"}
     (llama,) = endpoints["support-llm"]["served_entities"]
     assert (llama["entity"], llama["version"], llama["max_provisioned_throughput"]) == (

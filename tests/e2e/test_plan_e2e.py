@@ -130,6 +130,7 @@ def fill_to_match(project: Path, *, owned: bool = True) -> None:
                 serving.EndpointTag(key="cost_center", value="cc-4711"),
             ],
         )
+        fill_genai(w)
         w.serving_endpoints.put_ai_gateway(
             LLM,
             rate_limits=[
@@ -170,6 +171,48 @@ def mark_owned(w: WorkspaceClient) -> None:
         "support-intent", add_tags=[serving.EndpointTag(key=OWNER_TAG, value=PROJECT)]
     )
     w.serving_endpoints.patch(LLM, add_tags=[serving.EndpointTag(key=QUOTA_TAG, value=PROJECT)])
+
+
+def fill_genai(w: WorkspaceClient) -> None:
+    """The example's external model and provisioned-throughput endpoints (manifests/genai.yaml)."""
+    chat = {
+        "name": "gpt",
+        "external_model": {
+            "name": "gpt-4o-mini",
+            "provider": "openai",
+            "task": "llm/v1/chat",
+            "openai_config": {"openai_api_key": "{{secrets/support/openai-api-key}}"},
+        },
+    }
+    w.api_client.do(
+        "POST",
+        "/api/2.0/serving-endpoints",
+        body={
+            "name": "support-chat",
+            "description": "Drafts replies to support tickets",
+            "config": {"name": "support-chat", "served_entities": [chat]},
+            "ai_gateway": {"usage_tracking_config": {"enabled": True}},
+            "email_notifications": {"on_update_failure": ["support-ml@example.com"]},
+            "tags": [{"key": "team", "value": "support"}],
+        },
+    )
+    llama = {
+        "name": "llama",
+        "entity_name": "system.ai.meta_llama_v3_1_8b_instruct",
+        "entity_version": "3",
+        "min_provisioned_throughput": 0,
+        "max_provisioned_throughput": 1850,
+        "scale_to_zero_enabled": True,
+    }
+    w.api_client.do(
+        "POST",
+        "/api/2.0/serving-endpoints",
+        body={
+            "name": "support-summarize",
+            "config": {"name": "support-summarize", "served_entities": [llama]},
+            "tags": [{"key": "team", "value": "support"}],
+        },
+    )
 
 
 def plan(project: Path, *args: str) -> Result:
@@ -213,7 +256,7 @@ def test_example_project_plans_creates_in_dependency_order(example_project: Path
     # models come from the training pipeline: nobody owns them yet, so they are adopted.
     assert actions[f"quota.{LLM}"] == "adopt"
     assert actions[f"registered_model.{CLF}"] == "adopt"
-    assert doc["summary"]["create"] == 6 and doc["summary"]["adopt"] == 3
+    assert doc["summary"]["create"] == 8 and doc["summary"]["adopt"] == 3
 
 
 def test_plan_is_empty_when_the_workspace_matches(example_project: Path) -> None:
@@ -337,7 +380,7 @@ def test_other_formats_render(example_project: Path, fmt: str) -> None:
     seed_versions(example_project)
     result = plan(example_project, "--format", fmt)
     assert result.exit_code == 0, result.output
-    assert "Plan: 6 to create, 3 to adopt, 0 to update, 0 to replace, 0 to delete." in result.stdout
+    assert "Plan: 8 to create, 3 to adopt, 0 to update, 0 to replace, 0 to delete." in result.stdout
     loud = "3 ASSETS TO ADOPT" if fmt == "text" else "**3 asset(s) to adopt**"
     assert loud in result.stdout
 

@@ -51,7 +51,9 @@ def test_round_trip_plan_is_empty(live: LiveProject) -> None:
     assert first["aliases"] == {"challenger": 3, "champion": 2}
     assert "owner" not in first, "server defaults are left out"
     endpoint = yaml.safe_load((live.root / "manifests" / "serving_endpoints.yaml").read_text())
-    (entry,) = endpoint["serving_endpoints"]
+    entries = {e["name"]: e for e in endpoint["serving_endpoints"]}
+    assert sorted(entries) == ["support-chat", "support-intent", "support-summarize"]
+    entry = entries["support-intent"]
     assert "route_optimized" not in entry
     assert list(entry)[:2] == ["name", "served_entities"]
 

@@ -17,7 +17,7 @@ def test_json_logs_go_to_stderr(example_project: Path) -> None:
     assert out.stdout.startswith("OK: ")
     events = [json.loads(line) for line in out.stderr.splitlines() if line.startswith("{")]
     loaded = [e for e in events if e["event"] == "manifests loaded"]
-    assert loaded and loaded[0]["assets"] == 9 and loaded[0]["target"] == "sandbox"
+    assert loaded and loaded[0]["assets"] == 11 and loaded[0]["target"] == "sandbox"
 
 
 def test_quiet_by_default(example_project: Path) -> None:

@@ -16,7 +16,8 @@ def test_validate_example_project_exits_0(example_project: Path) -> None:
     assert out.exit_code == 0, out.stderr
     assert out.stdout.startswith("OK: support-assistant (target sandbox): 2 registered_model,")
     assert "3 model_alias" in out.stdout
-    assert "in 4 files" in out.stdout
+    assert "3 serving_endpoint" in out.stdout
+    assert "in 5 files" in out.stdout
 
 
 def test_validate_every_target(example_project: Path) -> None:
@@ -69,3 +70,23 @@ def test_location_of_points_at_fields(example_project: Path) -> None:
 def test_found_from_a_subdirectory(example_project: Path) -> None:
     out = run_cli(["validate"], cwd=example_project / "manifests")
     assert out.exit_code == 0, out.stderr
+
+
+def test_genai_endpoints_and_prod_overrides(example_project: Path) -> None:
+    """The example serves an external model (its key a secret reference) and a foundation
+    model with provisioned throughput, which prod overrides from both places."""
+    project = load_project(example_project)
+    sandbox = load_desired_state(project, "sandbox").resources
+    chat = sandbox["serving_endpoint.support-chat"].spec.doc()
+    (gpt,) = chat["served_entities"]
+    assert gpt["external_model"]["openai_config"]["openai_api_key"].startswith("{{secrets/")
+    summarize = sandbox["serving_endpoint.support-summarize"].spec.doc()
+    assert summarize["served_entities"][0]["max_provisioned_throughput"] == 1850
+    prod = load_desired_state(project, "prod").resources
+    (llama,) = prod["serving_endpoint.support-summarize"].spec.doc()["served_entities"]
+    assert (llama["min_provisioned_throughput"], llama["max_provisioned_throughput"]) == (
+        1850,
+        5550,
+    )
+    notify = prod["serving_endpoint.support-chat"].spec.doc()["email_notifications"]
+    assert notify == {"on_update_failure": ["support-oncall@example.com"]}

@@ -31,7 +31,7 @@ KEYS = ("openaikey-81c3", "entrakey-47d9", "bearerkey-2a6f", "rotatedkey-9b04")
 PLAINTEXT = "sk-PLAINTEXT-CANARY-7731"
 CANARIES = (SCOPE, *KEYS, PLAINTEXT, "PLAINTEXT-CANARY")
 """(A hint may show the form to write, ``{{secrets/SCOPE/KEY}}``: it names no secret.)"""
-ENDPOINT = "support-chat"
+ENDPOINT = "support-bot"
 
 
 def ref(key: str) -> str:
