@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from apply.e2e_helpers import edit, fast_sandbox, live_client, plan_exit, run, seed
 
+from reconciler.model.secrets import PLACEHOLDER
+
 CHAT = """
   - name: support-triage
     served_entities:
@@ -76,7 +78,7 @@ def test_external_model_endpoint_create_change_switch(
     )
     code, output = plan_exit(example_project)
     assert code == 2 and "(update)" in output, output
-    assert "secrets/" not in output and "(secret)" in output
+    assert "secrets/" not in output and PLACEHOLDER.search(output)
     assert run(example_project, "apply", "--auto-approve").exit_code == 0
     assert _external(example_project)["external_model"]["provider"] == "anthropic"
     code, output = plan_exit(example_project)

@@ -193,7 +193,7 @@ def fill_genai(w: WorkspaceClient) -> None:
             "config": {"name": "support-chat", "served_entities": [chat]},
             "ai_gateway": {"usage_tracking_config": {"enabled": True}},
             "email_notifications": {"on_update_failure": ["support-ml@example.com"]},
-            "tags": [{"key": "team", "value": "support"}],
+            "tags": [{"key": "team", "value": "support"}, {"key": OWNER_TAG, "value": PROJECT}],
         },
     )
     llama = {
@@ -210,7 +210,7 @@ def fill_genai(w: WorkspaceClient) -> None:
         body={
             "name": "support-summarize",
             "config": {"name": "support-summarize", "served_entities": [llama]},
-            "tags": [{"key": "team", "value": "support"}],
+            "tags": [{"key": "team", "value": "support"}, {"key": OWNER_TAG, "value": PROJECT}],
         },
     )
 

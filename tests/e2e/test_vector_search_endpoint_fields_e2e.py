@@ -46,7 +46,12 @@ def test_target_qps_and_permissions_converge(
     assert created.exit_code == 0, created.output
     raw, acl = _endpoint(example_project)
     assert raw["scaling_info"]["requested_target_qps"] == 20
-    assert acl == [("search-admin@example.com", "CAN_MANAGE"), ("support-agents", "CAN_USE")]
+    # The deploying identity keeps CAN_MANAGE, as on serving endpoints.
+    assert acl == [
+        ("sandbox-user@example.com", "CAN_MANAGE"),
+        ("search-admin@example.com", "CAN_MANAGE"),
+        ("support-agents", "CAN_USE"),
+    ]
     code, output = plan_exit(example_project)
     assert code == 0, output
 
@@ -64,6 +69,10 @@ def test_target_qps_and_permissions_converge(
     assert changed.exit_code == 0, changed.output
     raw, acl = _endpoint(example_project)
     assert raw["scaling_info"]["requested_target_qps"] == 50
-    assert acl == [("search-admin@example.com", "CAN_MANAGE"), ("support-agents", "CAN_CREATE")]
+    assert acl == [
+        ("sandbox-user@example.com", "CAN_MANAGE"),
+        ("search-admin@example.com", "CAN_MANAGE"),
+        ("support-agents", "CAN_CREATE"),
+    ]
     code, output = plan_exit(example_project)
     assert code == 0, output

@@ -23,6 +23,7 @@ from databricks.sdk import WorkspaceClient
 from fixtures.project import copy_example_project
 
 from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
+from reconciler.model.secrets import PLACEHOLDER
 from reconciler.sandbox import SandboxServer, register_versions_up_to
 from security.test_no_secret_leaks import FLAGS, JSON_LOGS, Leaks, _invoke
 
@@ -119,7 +120,7 @@ def test_credentials_never_show_in_plans_plan_files_apply_or_drift(
         for fmt in ("text", "json", "markdown"):
             planned = _invoke(ws, leaks, *flags, "plan", "-t", "ws", "--format", fmt)
             assert planned.exit_code == 0, planned.output
-            assert "(secret)" in planned.stdout
+            assert PLACEHOLDER.search(planned.stdout)
     plan_file = tmp_path / "plan.json"
     assert _invoke(ws, leaks, "-v", "plan", "-t", "ws", "-o", str(plan_file)).exit_code == 0
     saved = plan_file.read_text()

@@ -48,7 +48,7 @@ from reconciler.adapters.databricks.vector_search_endpoint import (
 from reconciler.adapters.databricks.writing import KindAdapter, desired_of, exists, get
 from reconciler.kinds.diffing import raw_tags
 from reconciler.kinds.grants import GRANTED_BY, GRANTS
-from reconciler.kinds.vector_search import DEFAULT_SUBTYPE, fold_schema
+from reconciler.kinds.index_spec import DEFAULT_SUBTYPE, fold_schema
 from reconciler.model.changes import Action, Change
 from reconciler.model.errors import ApplyError
 from reconciler.model.health import Health, HealthStatus

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.adapters.databricks.kinds import normalize
+from reconciler.kinds.index_spec import fold_schema
 from reconciler.kinds.quota import canonical_limits
 from reconciler.kinds.registry import rules_for
-from reconciler.kinds.vector_search import fold_schema
 from reconciler.model.resources import KindName
 
 keys = st.text(alphabet="abcdefghij_", min_size=1, max_size=8)
