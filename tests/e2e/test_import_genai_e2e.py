@@ -34,7 +34,17 @@ MORE_ENDPOINTS = """
         version: 3
         min_provisioned_throughput: 0
         max_provisioned_throughput: 1850
+  - name: support-embed
+    served_entities:
+      - name: gte
+        entity: system.ai.gte_large_en_v1_5
+        version: 2
+        provisioned_model_units: 10
 """
+RERANKER = (
+    "\n  - name: main.support.reranker\n    comment: Reranks retrieved docs\n"
+    "    storage_location: s3://ml-models/support/reranker\n"
+)
 VS_FIELDS = "    target_qps: 15\n    permissions: [{group: support-agents, level: CAN_USE}]\n"
 INDEX_GRANTS = "    grants: [{group: support-agents, privileges: [SELECT]}]\n"
 
@@ -49,6 +59,8 @@ def test_every_new_field_round_trips_through_import(
     fast_sandbox(monkeypatch)
     manifests = example_project / "manifests"
     edit(manifests / "models.yaml", "      challenger: 3\n", "      challenger: 3\n" + GRANTS)
+    models_file = manifests / "models.yaml"
+    models_file.write_text(models_file.read_text() + RERANKER)
     serving = manifests / "serving.yaml"
     edit(serving, "  - name: support-intent\n", "  - name: support-intent\n" + ENDPOINT_FIELDS)
     edit(
