@@ -19,7 +19,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
 from reconciler.adapters.databricks.client import sandbox_client
-from reconciler.adapters.databricks.registered_model import alias_inventory_key
+from reconciler.adapters.databricks.model_tags import alias_inventory_key
 from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
 from reconciler.adapters.databricks.vector_index import index_marker_key
 from reconciler.cli import cli
@@ -396,11 +396,12 @@ def test_a_matching_workspace_costs_one_call_per_object_and_reads_no_version(
 ) -> None:
     fill_to_match(example_project)
     calls, versions = read_counts(example_project)
-    # 2 models (aliases and tags in one call each), the endpoint, the quota's endpoint, one
-    # list of Vector Search endpoints, the index, and champion's approval (its manifest sets
-    # one). The 3 aliases and 2 served entities already point at their versions: no version is
-    # read. (The assets carry their markers: no listing of create intents either.)
-    assert (calls, versions) == (7, set())
+    # 2 models (aliases and tags in one call each), the 3 endpoints, the quota's endpoint, one
+    # list of Vector Search endpoints, the index, champion's approval (its manifest sets one),
+    # and the throughput-served model's optimization info (its chunk size checks the bounds).
+    # The 3 aliases and 3 served model entities already point at their versions: no version
+    # is read. (The assets carry their markers: no listing of create intents either.)
+    assert (calls, versions) == (10, set())
 
 
 def test_moving_an_alias_reads_the_version_it_moves_to_and_only_that(
@@ -413,7 +414,7 @@ def test_moving_an_alias_reads_the_version_it_moves_to_and_only_that(
     )
     calls, versions = read_counts(example_project)
     # champion and the endpoint's champion entity both move to version 3: one version read.
-    assert (calls, versions) == (8, {(CLF, 3)})
+    assert (calls, versions) == (11, {(CLF, 3)})
 
 
 def test_an_owner_in_the_manifest_costs_one_more_call(example_project: Path) -> None:
@@ -426,7 +427,7 @@ def test_an_owner_in_the_manifest_costs_one_more_call(example_project: Path) -> 
         )
     )
     result = make_plan(load_project(example_project), None)
-    assert result.live.api_calls == 8
+    assert result.live.api_calls == 11
     assert [(c.address, [(d.path, d.after) for d in c.diffs]) for c in result.plan.changes] == [
         (f"registered_model.{SUM}", [("owner", "ml-team")])
     ]
