@@ -6,7 +6,7 @@ edit, so apply never executes what the file says. It plans again from the manife
 live workspace, and applies that fresh plan only when it matches the file field for field: the
 same project and target, the same manifest files (``ManifestDigest``), the same live state
 (``fingerprint``) and the same changes in the same order (address, kind, name, action, diffs,
-dependencies, reason, and the desired document, whose sealed secrets must hash to the
+dependencies, reason, the live fields carried, and the desired document, whose sealed secrets must hash to the
 references planned now). Otherwise the plan is refused before any write, and the error names
 the first difference, e.g. ``change 3 (serving_endpoint.x): action is delete in the plan
 file, update now``.
@@ -24,8 +24,20 @@ from reconciler.model.secrets import mask_secrets
 from reconciler.plan.sealed import first_mismatch
 
 NOTHING = "; nothing was applied"
-FIELDS = ("address", "kind", "name", "action", "diffs", "depends_on", "reason", "desired")
-"""What must match, compared in this order (the first difference is the one named)."""
+FIELDS = (
+    "address",
+    "kind",
+    "name",
+    "action",
+    "diffs",
+    "depends_on",
+    "reason",
+    "carried",
+    "desired",
+)
+"""What must match, compared in this order (the first difference is the one named). ``carried``
+is what the reviewer was told a write keeps from live: a file that hides a carried field (or
+invents one) is not the plan that runs."""
 
 
 def _hint(target: str, source: str) -> str:

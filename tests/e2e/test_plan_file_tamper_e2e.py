@@ -208,6 +208,11 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         edit_plan(_set("changes.0.reason", "harmless")),
         f'change 1 ({QUOTA}): reason is "harmless" in the plan file, null now',
     ),
+    "carried fields": (
+        edit_plan(_set("changes.2.carried", ["served_entities.champion.instance_profile_arn"])),
+        f'change 3 ({ENDPOINT}): carried is ["served_entities.champion.instance_profile_arn"]'
+        " in the plan file, [] now",
+    ),
     "added change: delete of this project's index": (
         edit_plan(_add_delete_of_the_index),
         "change 4 (vector_index.main.support.docs_index, delete) is in the plan file but is"

@@ -182,3 +182,17 @@ def test_a_difference_inside_an_object_diff_names_the_innermost_field() -> None:
         message
     )
     assert "scope-x" not in message and "key-y" not in message and "(secret " in message
+
+
+def test_a_plan_file_that_hides_or_invents_a_carried_field_is_refused() -> None:
+    carried = ("served_entities.x.instance_profile_arn",)
+    fresh = _plan(_endpoint().model_copy(update={"carried": carried}))
+    doc = json.loads(planfile.dumps(fresh))
+    doc["changes"][0]["carried"] = []  # the reviewer is no longer told the field is kept
+    hidden = _refusal(planfile.loads(json.dumps(doc), source="plan.json"), fresh)
+    assert (
+        "change 1 (serving_endpoint.ep): carried is [] in the plan file,"
+        ' ["served_entities.x.instance_profile_arn"] now'
+    ) in hidden
+    invented = _refusal(_saved(fresh), _plan(_endpoint()))
+    assert "carried is [" in invented and "] in the plan file, [] now" in invented
