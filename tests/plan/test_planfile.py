@@ -112,3 +112,35 @@ def test_wrong_shapes_are_invalid_plans_naming_where() -> None:
     for not_a_plan in ("[]", '"plan"', "null", '{"changes": []}'):
         with pytest.raises(PlanError, match="not a reconciler plan"):
             planfile.loads(not_a_plan, source="p.json")
+
+
+def test_saving_never_replaces_a_fifo_device_or_directory(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    with pytest.raises(PlanError, match=r"cannot save the plan to .*pipe.json: it is a FIFO"):
+        planfile.save(_plan(), fifo)
+    assert fifo.is_fifo()
+    with pytest.raises(PlanError, match="it is a directory, not a regular file"):
+        planfile.save(_plan(), tmp_path)
+    device = tmp_path / "null.json"
+    device.symlink_to("/dev/null")  # a link, so a regression could only replace the link
+    with pytest.raises(PlanError, match="it is a character device, not a regular file"):
+        planfile.save(_plan(), device)
+    assert device.is_symlink() and Path("/dev/null").is_char_device()
+    assert sorted(os.listdir(tmp_path)) == ["null.json", "pipe.json"]  # no temporary file left
+
+
+def test_saving_through_a_symlink_writes_its_file_and_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    planfile.save(_plan(), link)
+    assert link.is_symlink() and planfile.load(real) == _plan()
+
+
+def test_saving_where_no_file_can_be_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(PlanError, match=r"cannot save the plan to .*file.txt/plan.json: "):
+        planfile.save(_plan(), blocker / "plan.json")
+    assert blocker.read_text() == "x"
