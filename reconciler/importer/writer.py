@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from reconciler.kinds.registry import importable_kinds, rules_for
+from reconciler.manifest.inputs import NotWritable, write_atomically
 from reconciler.model.errors import ReconcilerError
 from reconciler.model.resources import KindName
 
@@ -58,10 +59,14 @@ def write_files(
             f"would overwrite {', '.join(existing)}",
             hint="pass --force, or choose another --out directory",
         )
-    out.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in sorted(entries, key=importable_kinds().index):
         path = paths[kind]
-        path.write_text(render(kind, entries[kind], target=target, schema=schema), "utf-8")
+        try:
+            write_atomically(path, render(kind, entries[kind], target=target, schema=schema))
+        except NotWritable as exc:
+            raise ReconcilerError(
+                f"cannot write {path}: {exc.reason}", hint="choose another --out directory"
+            ) from None
         written.append(path)
     return written

@@ -14,11 +14,16 @@ Rules (shared by the working tree and ``--ref`` git sources):
   opened (and checked again on the open descriptor).
 - At most ``MAX_FILE_BYTES`` + 1 bytes are read: the limit applies to what is read, whatever
   the file claims its size is.
+
+What the tool writes where a user points it (``plan -o``, ``import --out``) follows the same
+care: ``write_atomically`` replaces only a regular file, never a FIFO or a device.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -118,6 +123,45 @@ def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+class NotWritable(Exception):
+    """A file the tool was asked to write cannot be written; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a new file beside it (created
+    exclusively, so a planted temporary-name symlink is never followed), renamed over it.
+
+    Only a regular file is ever replaced: a FIFO, device or directory at ``path`` raises
+    NotWritable (never blocking on a FIFO), as does any OS error; a symlink is kept and the
+    file it points to is written. Missing parent directories are created.
+    """
+    real = Path(os.path.realpath(path))
+    try:
+        if real.exists() and not stat.S_ISREG(mode := real.stat().st_mode):
+            kind = kind_of(mode)
+            raise NotWritable(
+                kind if kind == "not a regular file" else f"it is {kind}, not a regular file"
+            )
+        real.parent.mkdir(parents=True, exist_ok=True)
+        tmp = real.with_name(f".{real.name}.{secrets.token_hex(6)}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(tmp, flags, 0o666)  # the umask applies, as to any file the user writes
+    except OSError as exc:
+        raise NotWritable(exc.strerror or str(exc)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, real)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise NotWritable(exc.strerror or str(exc)) from None
 
 
 def writable_dir_problem(path: Path) -> str | None:

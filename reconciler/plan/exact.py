@@ -6,10 +6,10 @@ edit, so apply never executes what the file says. It plans again from the manife
 live workspace, and applies that fresh plan only when it matches the file field for field: the
 same project and target, the same manifest files (``ManifestDigest``), the same live state
 (``fingerprint``) and the same changes in the same order (address, kind, name, action, diffs,
-dependencies, reason, the live fields carried, and the desired document, whose sealed secrets must hash to the
-references planned now). Otherwise the plan is refused before any write, and the error names
-the first difference, e.g. ``change 3 (serving_endpoint.x): action is delete in the plan
-file, update now``.
+dependencies, reason, the live fields carried, and the desired document, whose sealed secrets
+must hash to the references planned now). Otherwise the plan is refused before any write, and
+the error names the first difference, e.g. ``change 3 (serving_endpoint.x): action is delete
+in the plan file, update now``.
 """
 
 from __future__ import annotations

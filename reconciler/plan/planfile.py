@@ -15,17 +15,19 @@ traceback or a hang.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import secrets
-import stat
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.manifest.inputs import NotRegular, TooLarge, kind_of, read_regular_file
+from reconciler.manifest.inputs import (
+    NotRegular,
+    NotWritable,
+    TooLarge,
+    read_regular_file,
+    write_atomically,
+)
 from reconciler.model.changes import FORMAT_VERSION, Plan
 from reconciler.model.errors import PlanError
 from reconciler.plan.sealed import seal
@@ -48,33 +50,17 @@ def dumps(plan: Plan) -> str:
 
 
 def save(plan: Plan, path: Path | str) -> Path:
-    """Write the plan to ``path`` atomically: a new file beside it (created exclusively, so a
-    planted ``*.tmp`` symlink is never followed), then renamed over it. Only a regular file is
-    ever replaced: a device, FIFO or directory at ``path`` is refused, and a symlink is kept
-    (the file it points to is written). Failures are a PlanError (exit 1), never a traceback."""
+    """Write the plan to ``path`` whole or not at all (``write_atomically``: a FIFO, device or
+    directory there is refused and left as it is, a symlink is kept); a failure is a
+    PlanError (exit 1), never a traceback."""
     target = Path(path)
     try:
-        real = Path(os.path.realpath(target))
-        if real.exists() and not stat.S_ISREG(real.stat().st_mode):
-            raise PlanError(
-                f"cannot save the plan to {target}: it is {kind_of(real.stat().st_mode)},"
-                " not a regular file",
-                hint="pass a file path to -o (the plan is saved as JSON)",
-            )
-        real.parent.mkdir(parents=True, exist_ok=True)
-        tmp = real.with_name(f".{real.name}.{secrets.token_hex(6)}.tmp")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(tmp, flags, 0o666)  # the umask applies, as to any file the user writes
-    except OSError as exc:
-        raise PlanError(f"cannot save the plan to {target}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dumps(plan))
-        os.replace(tmp, real)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise PlanError(f"cannot save the plan to {target}: {exc.strerror or exc}") from None
+        write_atomically(target, dumps(plan))
+    except NotWritable as exc:
+        raise PlanError(
+            f"cannot save the plan to {target}: {exc.reason}",
+            hint="pass a file path to -o (the plan is saved as JSON)",
+        ) from None
     return target
 
 
