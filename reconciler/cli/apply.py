@@ -124,7 +124,7 @@ def _kind_timeouts(values: tuple[str, ...]) -> dict[str, float]:
     callback=lambda _ctx, _param, value: _kind_timeouts(value),
     metavar="[KIND=]DURATION",
     help="How long one change may take, waits included: for every kind, or KIND=DURATION for"
-    " one (repeatable; e.g. vector_index=2h). Over the target's timeouts:. Defaults:"
+    " one (repeatable; e.g. vector_index=2h); wins over the target's `timeouts:`. Defaults:"
     " serving_endpoint and quota 45m, vector_search_endpoint and vector_index 75m, others 20m.",
 )
 @ref_option

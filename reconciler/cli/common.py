@@ -204,7 +204,7 @@ def cli(ctx: click.Context, project_dir: Path | None, log_format: str, verbose: 
 
     \b
     Exit codes: 0 success / nothing to change, 1 error (command-line usage errors too),
-    2 changes or drift.
+    2 changes (plan --detailed-exitcode), drift or unhealthy assets (drift); never a typo.
     RECONCILER_ALLOWED_HOSTS (comma-separated workspace URLs): when set, a target
     whose host is not listed is refused before any request (sandbox targets excepted).
     """
