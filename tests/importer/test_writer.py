@@ -25,7 +25,7 @@ def test_writes_one_file_per_kind(tmp_path: Path) -> None:
 def test_import_force_onto_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "vector_search_endpoints.yaml"
     os.mkfifo(fifo)
-    with pytest.raises(ReconcilerError, match="it is a FIFO .named pipe., not a regular file"):
+    with pytest.raises(ReconcilerError, match=r"it is a FIFO \(named pipe\), not a regular file"):
         write_files(ENTRIES, tmp_path, target="dev", force=True)
     assert fifo.is_fifo()
 
