@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -149,3 +150,19 @@ def test_a_real_process_exits_1_on_a_typo(module: str, prog: str) -> None:
     assert done.returncode == 1, done.stderr
     assert f"Usage: {prog}" in done.stderr
     assert "No such option" in done.stderr
+
+
+def test_a_deleted_working_directory_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = 'cd "$1" && rmdir "$1" && exec "$2" -c "from reconciler.cli import main; main()" plan'
+    done = subprocess.run(
+        ["sh", "-c", script, "sh", str(gone), sys.executable],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "error: the current directory no longer exists" in done.stderr
+    assert "Traceback" not in done.stderr
