@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from databricks.sdk.config import Config
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from reconciler.model.errors import WorkspaceError
 
@@ -34,7 +36,8 @@ class Origin:
 
     def __str__(self) -> str:
         port = "" if _DEFAULT_PORTS[self.scheme] == self.port else f":{self.port}"
-        return f"{self.scheme}://{self.host}{port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
+        return f"{self.scheme}://{host}{port}"
 
 
 def parse_origin(url: str, *, strict: bool = False) -> Origin:
@@ -64,6 +67,29 @@ def parse_origin(url: str, *, strict: bool = False) -> Origin:
             raise ValueError("credentials do not belong in an allowed host")
         if parts.path.strip("/") or parts.query or parts.fragment:
             raise ValueError("give the workspace URL only (scheme, host and port), no path")
+    return Origin(scheme, host, port if port is not None else _DEFAULT_PORTS[scheme])
+
+
+def connection_origin(url: str) -> Origin:
+    """Where a request under the host ``url`` really goes. The SDK appends the API path to the
+    host and requests hands the whole URL to urllib3's parser, which reads some URLs unlike
+    ``urllib.parse`` (``parse_origin``): a backslash ends the authority there, so
+    ``http://a.example\\@b.example`` connects to ``a.example`` while ``urlsplit`` names
+    ``b.example``. The allowlist is checked against both readings."""
+    text = url.strip()
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = parse_url(text.rstrip("/") + "/api/2.0/")
+        port = parts.port
+    except (LocationParseError, ValueError) as exc:
+        raise ValueError(str(exc)) from None
+    scheme = (parts.scheme or "").lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"scheme {parts.scheme!r} is not http or https")
+    host = (parts.host or "").strip("[]").rstrip(".").lower()
+    if not host:
+        raise ValueError("no hostname")
     return Origin(scheme, host, port if port is not None else _DEFAULT_PORTS[scheme])
 
 
@@ -109,10 +135,13 @@ def check_allowed(url: str | None, *, where: str, env: Mapping[str, str] | None 
             hint="give the target a host: (or set DATABRICKS_HOST) that the allowlist names",
         )
     try:
-        origin = parse_origin(url)
+        # Where requests connects first: name that host when the two readings differ.
+        readings = (connection_origin(url), parse_origin(url))
     except ValueError as exc:
         raise WorkspaceError(f"{where}: the host is not a valid URL: {exc}") from None
-    if origin not in allowed:
+    for origin in readings:
+        if origin in allowed:
+            continue
         raise WorkspaceError(
             f"{where}: host {origin} is not in {ALLOWED_HOSTS_ENV} ({listed}); no request"
             " was sent to it",

@@ -29,6 +29,7 @@ COMMANDS = {
     "apply": ("apply", "-t", "ws", "--auto-approve"),
     "drift": ("drift", "-t", "ws"),
     "import": ("import", "-t", "ws", "--out", "imported"),
+    "unlock": ("unlock", "-t", "ws"),
 }
 
 
@@ -169,6 +170,29 @@ def test_a_set_but_empty_or_malformed_allowlist_is_an_error(
     assert result.exit_code == 1
     assert message in result.output
     assert workspace.seen == []
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+def test_a_host_that_url_parsers_read_differently_gets_no_request(
+    command: tuple[str, ...],
+    workspace: Listener,
+    tmp_path: Path,
+    pat: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``http://EVIL\\@ALLOWED``: ``urllib.parse`` reads the host after the ``@``, but requests
+    (urllib3) ends the authority at the backslash and connects to EVIL. It once did, with the
+    token: the allowlist now checks where requests connects too."""
+    with Listener() as allowed:
+        host = f"{workspace.url}\\@{allowed.url.removeprefix('http://')}"
+        monkeypatch.setenv("RECONCILER_ALLOWED_HOSTS", allowed.url)
+        result = run(project_with(tmp_path, {"host": host}), *command)
+        assert result.exit_code == 1, result.output
+        assert f"host {workspace.url} is not in RECONCILER_ALLOWED_HOSTS ({allowed.url})" in (
+            result.output
+        )
+        assert workspace.seen == [] and allowed.seen == []
+        assert TOKEN not in result.output
 
 
 def test_an_allowed_host_gets_the_requests_and_the_token(

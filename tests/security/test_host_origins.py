@@ -11,6 +11,7 @@ from reconciler.adapters.hosts import (
     allowed_origins,
     check_allowed,
     check_mlflow_registry,
+    connection_origin,
     parse_origin,
     resolved_host,
 )
@@ -49,6 +50,27 @@ def test_lookalikes_are_other_origins(url: str) -> None:
     assert parse_origin(url) != WS
     with pytest.raises(WorkspaceError, match="is not in RECONCILER_ALLOWED_HOSTS"):
         check_allowed(url, where="t", env={"RECONCILER_ALLOWED_HOSTS": str(WS)})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example\\@adb-1.2.azuredatabricks.net",
+        "https://evil.example/\\@adb-1.2.azuredatabricks.net",
+        "https://evil.example:443\\@adb-1.2.azuredatabricks.net",
+    ],
+)
+def test_a_url_requests_would_send_elsewhere_is_refused(url: str) -> None:
+    """``urllib.parse`` reads adb-1.2 as the host; requests connects to evil.example."""
+    assert connection_origin(url) == Origin("https", "evil.example", 443)
+    with pytest.raises(WorkspaceError, match=r"host https://evil\.example is not in RECONCILER_"):
+        check_allowed(url, where="t", env={"RECONCILER_ALLOWED_HOSTS": str(WS)})
+
+
+def test_both_readings_agree_on_ordinary_hosts() -> None:
+    for url in ("https://adb-1.2.azuredatabricks.net/", "HTTP://127.0.0.1:8080", "[::1]:8443"):
+        assert connection_origin(url) == parse_origin(url)
+    assert str(parse_origin("http://[::1]:8080")) == "http://[::1]:8080"
 
 
 def test_default_ports_fold_away_and_others_show() -> None:
