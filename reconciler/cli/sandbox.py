@@ -47,9 +47,25 @@ def _mlflow_target(target_name: str | None, state: Path | None) -> MlflowVersion
         return None
     project = load_project(options().project_dir)  # a broken project file is an error
     name, target = select_target(project, target_name)
+    if target.type is TargetType.DATABRICKS and state is None:
+        raise _not_a_sandbox(name, target.host)
     if target.type is not TargetType.MLFLOW:
         return None
     return mlflow_versions(project, name, target, state)
+
+
+def _not_a_sandbox(name: str, host: str | None) -> ReconcilerError:
+    """Versions are never registered in a Databricks workspace: its training pipelines do
+    that. Writing them into the project's local sandbox instead would report success while
+    the target stays empty."""
+    where = f" ({host})" if host else ""
+    return ReconcilerError(
+        f"target {name!r}{where} is a Databricks workspace: the sandbox commands register"
+        " model versions only in the sandbox or in an mlflow target's registry",
+        hint="on a workspace, training pipelines register versions; pick a sandbox or mlflow"
+        " target with -t, or, for a 'reconciler sandbox serve' behind this target, pass --state"
+        " with its state directory",
+    )
 
 
 def _state_dir(state: Path | None, target_name: str | None = None, *, create: bool = True) -> Path:
@@ -291,6 +307,8 @@ def register_version_cmd(
     On the sandbox MODEL is catalog.schema.model. On an mlflow target (-t, or the default
     target) the version goes to that target's registry, from a placeholder run unless
     --source is given; MLflow marks it READY itself. The model is created when missing.
+    A databricks target is refused unless --state names the state directory of the
+    'sandbox serve' it points at.
     """
     registry = _mlflow_target(target, state)
     if registry is not None:
@@ -332,12 +350,16 @@ def seed(target: str | None, state: Path | None) -> None:
 
     For every model, versions 1..N where N is the highest version an alias or a served entity
     of the target names. On an mlflow target they go to that target's registry (from a
-    placeholder run); Unity Catalog through MLflow (databricks-uc) is refused.
+    placeholder run); Unity Catalog through MLflow (databricks-uc) is refused. A databricks
+    target is refused unless --state names the state directory of the 'sandbox serve' it
+    points at.
     """
     project = load_project(options().project_dir)
     target_name, target_obj = select_target(project, target)
     desired = load_desired_state(project, target_name)
     needed = versions_needed(desired)
+    if target_obj.type is TargetType.DATABRICKS and state is None:
+        raise _not_a_sandbox(target_name, target_obj.host)
     if target_obj.type is TargetType.MLFLOW:
         registry = mlflow_versions(project, target_name, target_obj, state)
         for line in seed_mlflow(registry, needed):

@@ -56,6 +56,42 @@ def test_seed_registers_the_versions_the_example_project_names(example_project: 
         assert all(v.status and v.status.value == "READY" for v in versions)
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sandbox", "seed", "-t", "prod"],
+        ["sandbox", "register-version", "main.support.m", "-t", "dev"],
+    ],
+    ids=["seed", "register-version"],
+)
+def test_seed_on_a_databricks_target_is_refused_not_written_to_the_local_sandbox(
+    example_project: Path, command: list[str]
+) -> None:
+    """The example's ``prod`` and ``dev`` are workspaces: versions written into the project's
+    sandbox instead would report success while the target stays empty."""
+    result = CliRunner().invoke(cli, ["--project", str(example_project), *command])
+    assert result.exit_code == 1, result.output
+    assert "is a Databricks workspace" in result.output
+    assert "--state" in result.output and "Traceback" not in result.output
+    assert not (example_project / ".reconciler").exists()
+
+
+def test_seed_on_a_databricks_target_with_state_seeds_that_sandbox(
+    example_project: Path, tmp_path: Path
+) -> None:
+    """A databricks target pointed at ``sandbox serve``: --state names the served directory."""
+    state = tmp_path / "served"
+    out = run(
+        "--project", str(example_project), "sandbox", "seed", "-t", "prod", "--state", str(state)
+    )
+    assert "prod.support.intent_classifier: versions 1..3 READY" in out
+    with SandboxServer(state, config=SandboxConfig.fast()) as server:
+        sdk = workspace_client(server.url)
+        versions = list(sdk.model_versions.list("prod.support.intent_classifier"))
+        assert [v.version for v in versions] == [1, 2, 3]
+    assert not (example_project / ".reconciler").exists()
+
+
 def test_serve_prints_its_url_and_serves_with_the_given_faults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
