@@ -39,11 +39,12 @@ def import_(
 ) -> None:
     """Write manifests (one file per kind) for the live assets matching --kind and --name.
 
-    Server defaults are left out; planning against the written files is empty. Secret
-    references are written as they are (never printed). Assets the manifests already declare,
-    assets owned by another project, pay-per-token endpoints and system catalog models are
-    skipped and listed. Live fields no manifest can express are named in a warning each (apply
-    keeps them at their live values).
+    Server defaults are left out; planning against the written files changes no field (an
+    asset no project owns yet is an adopt without diffs: apply writes only its ownership
+    marker, and the plan after it is empty). Secret references are written as they are (never
+    printed). Assets the manifests already declare, assets owned by another project,
+    pay-per-token endpoints and system catalog models are skipped and listed. Live fields no
+    manifest can express are named in a warning each (apply keeps them at their live values).
     """
     project = load()
     chosen = [KindName(k) for k in kinds] or list(IMPORTABLE)

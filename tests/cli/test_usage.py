@@ -166,3 +166,22 @@ def test_a_deleted_working_directory_is_an_error_not_a_traceback(tmp_path: Path)
     assert done.returncode == 1, done.stderr
     assert "error: the current directory no longer exists" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_every_help_text_reads_cleanly() -> None:
+    """Help is the first documentation people read: no text left over from an edit (the
+    --change-timeout help read "Over the target's timeouts:.")."""
+    for path in PATHS:
+        result = CliRunner().invoke(cli, [*path, "--help"], terminal_width=1000)
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        cleaned = text.replace("...", "\u2026")  # click's "[ARGS]..." and ellipses
+        for broken in (":.", ",.", " .", " ,", "( ", " )"):
+            assert broken not in cleaned, f"{' '.join(path)} --help: {broken!r} in {text!r}"
+
+
+def test_import_help_says_unowned_imports_are_adopted() -> None:
+    """Since adoption, a plan after import is not empty for assets nobody owns yet."""
+    text = " ".join(CliRunner().invoke(cli, ["import", "--help"]).output.split())
+    assert "planning against the written files is empty" not in text
+    assert "adopt without diffs" in text
