@@ -96,13 +96,15 @@ class Target(_Model):
         default=None,
         gt=0,
         le=600,
-        description="databricks: seconds to wait for a connection to the workspace (default 10)",
+        description="databricks: seconds to wait for a connection to the workspace (default 10);"
+        " mlflow: for the connection of the first probe of a tracking server (default 5)",
     )
     read_timeout: float | None = Field(
         default=None,
         gt=0,
         le=3600,
-        description="databricks: seconds to wait for an answer to one request (default 60)",
+        description="databricks: seconds to wait for an answer to one request (default 60);"
+        " mlflow: for the answer to the first probe of a tracking server (at most 10)",
     )
     timeouts: dict[KindName, float] = Field(
         default_factory=dict,

@@ -177,6 +177,14 @@ def _check_project(project: Project) -> None:
                     location=project.location("targets", name, setting),
                     hint=f"remove {setting}, or use it on a `type: sandbox` target",
                 )
+        for setting in ("connect_timeout", "read_timeout"):
+            if getattr(target, setting) is not None and target.type is TargetType.SANDBOX:
+                raise ManifestError(
+                    f"{setting} applies to databricks and mlflow targets; target {name!r} is"
+                    " the embedded sandbox, which answers on loopback",
+                    location=project.location("targets", name, setting),
+                    hint=f"remove {setting}, or set it on the target that talks to a server",
+                )
         if target.type is TargetType.MLFLOW and not target.tracking_uri:
             raise ManifestError(
                 f"mlflow target {name!r} needs tracking_uri",

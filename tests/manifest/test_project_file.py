@@ -69,3 +69,14 @@ def test_location_of_project_values(tmp_path: Path) -> None:
     project = load_project(write(tmp_path), cwd=tmp_path)
     where = project.location("targets", "b", "profile")
     assert (where.file, where.line, where.column) == ("reconciler.yaml", 7, 34)
+
+
+@pytest.mark.parametrize("setting", ["connect_timeout", "read_timeout"])
+def test_network_timeouts_on_a_sandbox_target_are_an_error_at_the_key(
+    tmp_path: Path, setting: str
+) -> None:
+    """The embedded sandbox answers on loopback: the setting would be ignored silently."""
+    root = write(tmp_path, f"project: p\ntargets:\n  a: {{type: sandbox, {setting}: 5}}\n")
+    with pytest.raises(ManifestError, match=f"{setting} applies to databricks and mlflow") as info:
+        load_project(root, cwd=root)
+    assert info.value.location.line == 3

@@ -67,7 +67,14 @@ class MlflowWorkspace(MlflowConnection, Workspace):
         target's name in messages, looked up when not given)."""
         if name is None:
             name = next((n for n, t in project.targets.items() if t is target), None)
-        return cls(target.tracking_uri, project=project.project, root=project.root, target=name)
+        return cls(
+            target.tracking_uri,
+            project=project.project,
+            root=project.root,
+            target=name,
+            connect_timeout=target.connect_timeout,
+            read_timeout=target.read_timeout,
+        )
 
     # -- read ---------------------------------------------------------------------------------
 

@@ -22,7 +22,14 @@ from reconciler.adapters.mlflow.failures import (
     message_of,
     unreachable,
 )
-from reconciler.adapters.mlflow.reach import RETRY_BUDGET, host_of, is_http, probe
+from reconciler.adapters.mlflow.reach import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    RETRY_BUDGET,
+    host_of,
+    is_http,
+    probe,
+)
 from reconciler.adapters.mlflow.uris import display_uri, resolve_uris, sqlite_path
 from reconciler.model.errors import WorkspaceError
 
@@ -58,12 +65,17 @@ class MlflowConnection:
         client: MlflowClient | None = None,
         target: str | None = None,
         connect_budget: float | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
     ) -> None:
         self.tracking_uri, self.registry_uri = resolve_uris(tracking_uri, registry_uri, root)
         self.project = project
         self.target = target
         # Seconds refused connections are retried before the first call (None: the default).
         self._connect_budget = connect_budget
+        # The probe's timeouts: the target's (or the run's), else reach.py's defaults.
+        self._connect_timeout = connect_timeout or CONNECT_TIMEOUT
+        self._read_timeout = min(read_timeout or READ_TIMEOUT, READ_TIMEOUT)
         self._unreachable: WorkspaceError | None = None
         self._sqlite = sqlite_path(self.registry_uri)
         # sqlite serializes writers anyway; threads only add "database is locked" errors.
@@ -100,7 +112,13 @@ class MlflowConnection:
         except AttributeError:  # an MLflow without these internals: no probe, MLflow retries
             return
         budget = RETRY_BUDGET if self._connect_budget is None else self._connect_budget
-        found = probe(creds, host_of(self.registry_uri), budget=budget)
+        found = probe(
+            creds,
+            host_of(self.registry_uri),
+            budget=budget,
+            connect_timeout=self._connect_timeout,
+            read_timeout=self._read_timeout,
+        )
         if found is not None:
             self._unreachable = unreachable(self.registry_uri, self.target, found)
             raise self._unreachable

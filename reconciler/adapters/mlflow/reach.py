@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 from mlflow.utils import rest_utils
 
 CONNECT_TIMEOUT = 5.0
-"""Seconds one probe waits for the TCP (and TLS) connection."""
+"""Seconds one probe waits for the TCP (and TLS) connection (a target's ``connect_timeout``, or
+``--connect-timeout``, replaces it)."""
 READ_TIMEOUT = 10.0
-"""Seconds one probe waits for the answer to ``GET /health``."""
+"""Seconds one probe waits for the answer to ``GET /health``: a target's ``read_timeout`` (or
+``--read-timeout``) shortens it, never lengthens it (the answer is a few bytes)."""
 RETRY_BUDGET = 3.0
 """Seconds during which refused connections and failed name lookups are tried again."""
 _PAUSES = (0.5, 1.0, 1.5)
@@ -54,7 +56,13 @@ def _names(error: BaseException) -> set[str]:
     return {cls.__name__ for e in _chain(error) for cls in type(e).__mro__}
 
 
-def classify(error: BaseException, host: str) -> Unreachable | None:
+def classify(
+    error: BaseException,
+    host: str,
+    *,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    read_timeout: float = READ_TIMEOUT,
+) -> Unreachable | None:
     """What kind of connection failure ``error`` is, or None when the server did answer.
 
     Matched on class names along the exception chain (requests, urllib3, ssl, socket), so no
@@ -86,13 +94,13 @@ def classify(error: BaseException, host: str) -> Unreachable | None:
         )
     if names & {"ReadTimeout", "ReadTimeoutError"} or "Read timed out" in text:
         return Unreachable(
-            f"the server took the connection but did not answer within {READ_TIMEOUT:g}s",
+            f"the server took the connection but did not answer within {read_timeout:g}s",
             "check that the port belongs to an MLflow server and that it is not overloaded",
             transient=False,
         )
     if names & {"ConnectTimeout", "ConnectTimeoutError", "TimeoutError"} or "timed out" in text:
         return Unreachable(
-            f"no answer to the connection within {CONNECT_TIMEOUT:g}s",
+            f"no answer to the connection within {connect_timeout:g}s",
             "check the host and port in the target's tracking_uri, and that no firewall "
             "drops the traffic",
             transient=False,
@@ -122,9 +130,12 @@ def probe(
     host: str,
     *,
     budget: float = RETRY_BUDGET,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    read_timeout: float = READ_TIMEOUT,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Unreachable | None:
-    """``GET /health`` once (more for transient failures within ``budget`` seconds).
+    """``GET /health`` once (more for transient failures within ``budget`` seconds), waiting
+    ``connect_timeout`` for the connection and ``read_timeout`` for the answer.
 
     Returns None when the server answered anything at all, else why it cannot be reached.
     """
@@ -140,13 +151,15 @@ def probe(
                 max_retries=0,
                 backoff_factor=0,
                 backoff_jitter=0,
-                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                timeout=(connect_timeout, read_timeout),
                 raise_on_status=False,
                 retry_codes=(),
             )
             return None
         except Exception as error:  # MLflow wraps every requests failure in MlflowException
-            found = classify(error, host)
+            found = classify(
+                error, host, connect_timeout=connect_timeout, read_timeout=read_timeout
+            )
             if found is None:
                 return None  # not a connection failure: let the real call report it
             pause = next(pauses, None)

@@ -95,20 +95,49 @@ def test_an_address_without_mlflows_api_says_what_to_check(
     assert "<html" not in result.output  # the server's page is cut down to one short line
 
 
-def test_a_port_that_takes_the_connection_but_never_answers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(reach, "READ_TIMEOUT", 1.0)
+def test_a_port_that_takes_the_connection_but_never_answers() -> None:
     with socket.socket() as silent:  # the kernel completes the handshake; nobody answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        ws = MlflowWorkspace(f"http://127.0.0.1:{port}", target="team")
+        ws = MlflowWorkspace(f"http://127.0.0.1:{port}", target="team", read_timeout=1.0)
         started = time.monotonic()
         with pytest.raises(WorkspaceError, match="did not answer within 1s") as caught:
             ws.read(ReadRequest(assets=[(KindName.REGISTERED_MODEL, "m")]))
     assert time.monotonic() - started < 30  # not retried: a stuck server stays stuck
     assert f"127.0.0.1:{port} (target 'team')" in caught.value.message
+
+
+def test_the_read_timeout_option_bounds_the_probe_of_a_tracking_server(tmp_path: Path) -> None:
+    """--read-timeout (and a target's read_timeout) are not only for databricks targets: on
+    an mlflow target they used to be accepted and ignored (the probe waited its own 10 s)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        root = project_for(tmp_path, f"http://127.0.0.1:{silent.getsockname()[1]}")
+        started = time.monotonic()
+        result = CliRunner().invoke(
+            cli, ["--project", str(root), "plan", "-t", "team", "--read-timeout", "1"]
+        )
+        seconds = time.monotonic() - started
+    assert result.exit_code == 1, result.output
+    assert "did not answer within 1s" in result.output
+    assert seconds < 60
+    assert reach.READ_TIMEOUT == 10.0  # the default it replaced
+
+
+def test_a_targets_connect_and_read_timeouts_reach_the_mlflow_probe(tmp_path: Path) -> None:
+    root = project_for(tmp_path, "http://127.0.0.1:5000")
+    text = (root / "reconciler.yaml").read_text()
+    (root / "reconciler.yaml").write_text(
+        text.replace('"}', '", connect_timeout: 2, read_timeout: 30}')
+    )
+    from reconciler.adapters import mlflow_workspace
+    from reconciler.manifest import load_project
+
+    project = load_project(root)
+    ws = mlflow_workspace(project, "team", project.targets["team"])
+    assert (ws._connect_timeout, ws._read_timeout) == (2, reach.READ_TIMEOUT)  # never longer
 
 
 def test_the_probe_runs_once_and_its_failure_is_kept() -> None:
