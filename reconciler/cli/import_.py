@@ -63,3 +63,8 @@ def import_(
     for path in write_import(project, name, result, out, force=force):
         click.echo(f"wrote {display_path(path)}")
     click.echo(f"{result.count()} assets imported; check with: reconciler plan -t {name}")
+    if result.unowned:
+        click.echo(
+            f"{len(result.unowned)} of them no project owns yet: the plan adopts them (no field"
+            " changes) and apply writes only their ownership markers; then the plan is empty"
+        )

@@ -28,6 +28,8 @@ class ImportResult:
     unwritten: list[tuple[str, str]] = field(default_factory=list)
     """(address, field) of live fields of written assets that no manifest can express (apply
     keeps them at their live values)."""
+    unowned: list[str] = field(default_factory=list)
+    """Addresses of written assets that no project owns yet: the next plan adopts them."""
 
     def count(self) -> int:
         return sum(len(v) for v in self.entries.values())
@@ -96,6 +98,8 @@ def import_assets(
             # Secret references are written as they are: a reference names where a secret is
             # kept, never its value, and a manifest needs it (only commands' output masks it).
             entries.append(entry)
+            if asset.owner is None:
+                result.unowned.append(asset.address)
             result.unwritten.extend((asset.address, path) for path in asset.unmodelled)
         if entries:
             result.entries[kind] = entries

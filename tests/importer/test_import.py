@@ -42,6 +42,7 @@ def test_round_trip_plan_is_empty(live: LiveProject) -> None:
         "vector_search_endpoints.yaml",
     ]
     assert "skipped serving_endpoint.databricks-bge-large-en" in imported.output
+    assert "no project owns yet" not in imported.output, "the round trip imports its own assets"
     plan = live.cli("plan", "--detailed-exitcode", env=FAST)
     assert plan.exit_code == 0, plan.output
 
@@ -147,6 +148,7 @@ def test_unmanaged_assets_made_by_hand(tmp_path: Path) -> None:
         env=FAST,
     )
     assert imported.exit_code == 0, imported.output
+    assert "1 of them no project owns yet: the plan adopts them" in imported.stdout
     files = sorted(p.name for p in (live.root / "manifests").iterdir())
     assert files == ["registered_models.yaml"]
     doc = yaml.safe_load((live.root / "manifests" / "registered_models.yaml").read_text())
