@@ -40,7 +40,7 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Unit tests only (one worker per core): no sandbox server, no real MLflow registry, no CLI run
-# against a project; tests/conftest.py marks those e2e.
+# against a project; tests/fixtures/suite.py marks those e2e.
 fast: install
 	$(BIN)/pytest $(FAST_ARGS) -m "not e2e"
 
