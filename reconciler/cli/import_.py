@@ -43,7 +43,8 @@ def import_(
     asset no project owns yet is an adopt without diffs: apply writes only its ownership
     marker, and the plan after it is empty). Secret references are written as they are (never
     printed). Assets the manifests already declare, assets owned by another project,
-    pay-per-token endpoints and system catalog models are skipped and listed. Live fields no
+    pay-per-token endpoints, system catalog models and endpoints whose external-model
+    credentials were given as plaintext (never returned) are skipped and listed. Live fields no
     manifest can express are named in a warning each (apply keeps them at their live values).
     """
     project = load()

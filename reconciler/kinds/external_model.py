@@ -307,3 +307,40 @@ class ExternalModelSpec(Spec):
                 at=("provider",),
             )
         return self
+
+
+CONFIG_TYPES: dict[str, type[ProviderConfig]] = {
+    "ai21labs_config": Ai21LabsConfig,
+    "amazon_bedrock_config": AmazonBedrockConfig,
+    "anthropic_config": AnthropicConfig,
+    "cohere_config": CohereConfig,
+    "databricks_model_serving_config": DatabricksModelServingConfig,
+    "google_cloud_vertex_ai_config": GoogleCloudVertexAiConfig,
+    "openai_config": OpenAiConfig,
+    "palm_config": PaLmConfig,
+}
+"""Provider blocks with credentials of their own (``custom_provider_config`` nests them)."""
+
+
+def plaintext_credentials(external_model: Mapping[str, Any]) -> list[str]:
+    """Credential fields of a live external model that hold no secret reference: the
+    workspace was given them as ``*_plaintext``, which it keeps and never returns, so no
+    manifest can name them. Paths start at the provider block (``openai_config.openai_api_key``)."""
+    block = PROVIDER_CONFIGS.get(str(external_model.get("provider")))
+    if block is None:
+        return []
+    config = external_model.get(block) or {}
+    if block == "custom_provider_config":
+        auths = (("api_key_auth", "value"), ("bearer_token_auth", "token"))
+        given = [(a, f) for a, f in auths if config.get(a) is not None]
+        return [f"{block}.{a}.{f}" for a, f in given or auths if not (config.get(a) or {}).get(f)]
+    kind = CONFIG_TYPES[block]
+    wanted = kind.credentials
+    if kind is OpenAiConfig:  # one of two ways in: the key, or Entra ID's client secret
+        entra = config.get("microsoft_entra_client_id") is not None
+        wanted = ("microsoft_entra_client_secret",) if entra else ("openai_api_key",)
+    if kind is AmazonBedrockConfig and (
+        config.get("instance_profile_arn") or config.get("uc_service_credential_name")
+    ):
+        return []
+    return [f"{block}.{field}" for field in wanted if not config.get(field)]

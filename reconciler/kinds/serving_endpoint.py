@@ -17,6 +17,7 @@ from reconciler.kinds.access import keep_deployer, lowered
 from reconciler.kinds.ai_gateway import GATEWAY_DEFAULTS, AiGatewaySpec, kept_gateway_fields
 from reconciler.kinds.base import ENDPOINT_NAME, UC_NAME
 from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, sorted_tags
+from reconciler.kinds.external_model import plaintext_credentials
 from reconciler.kinds.keep_live import KeyOf
 from reconciler.kinds.rules import DesiredContext, KindRules, ordered, under, without_defaults
 from reconciler.kinds.served_entity import (
@@ -423,11 +424,21 @@ class ServingEndpointRules(KindRules):
 
     def import_skip(self, asset: LiveAsset) -> str | None:
         """Pay-per-token endpoints (a foundation model and no Unity Catalog entity) are
-        defined by Databricks (``raw["config"]``), not by manifests."""
+        defined by Databricks (``raw["config"]``), not by manifests; an external model whose
+        credential was given as plaintext cannot be written (manifests hold references)."""
         config = asset.raw.get("config") or {}
         entities = config.get("served_entities") or []
         if any(e.get("foundation_model") and not e.get("entity_name") for e in entities):
             return "a pay-per-token foundation model endpoint; import its quota instead"
+        for entity in asset.doc.get("served_entities") or []:
+            missing = plaintext_credentials(entity.get("external_model") or {})
+            if missing:
+                return (
+                    f"served entity {entity.get('name')!r}: {' and '.join(missing)} was given"
+                    " as plaintext, which the API never returns, and manifests hold secret"
+                    " references only; store it as a Databricks secret, update the endpoint"
+                    " to use '{{secrets/SCOPE/KEY}}', then import again"
+                )
         return None
 
     def import_entry(self, asset: LiveAsset) -> dict[str, Any] | None:

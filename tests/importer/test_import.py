@@ -10,6 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from databricks.sdk.service.serving import (
+    EndpointCoreConfigInput,
+    ExternalModel,
+    ExternalModelProvider,
+    OpenAiConfig,
+    ServedEntityInput,
+)
 from databricks.sdk.service.vectorsearch import EndpointType
 from gitops.live import MODEL, LiveProject, start
 
@@ -193,3 +200,41 @@ def test_unmanaged_assets_made_by_hand(tmp_path: Path) -> None:
     assert names[0] == "main.ml.fraud" and "main.ml.churn" not in names
     adopt = live.cli("plan", "--detailed-exitcode", env=FAST)
     assert adopt.exit_code == 2 and "<= registered_model.main.ml.fraud (adopt)" in adopt.stdout
+
+
+def test_endpoint_with_a_plaintext_credential_is_skipped_saying_why(tmp_path: Path) -> None:
+    """An endpoint made by hand with ``*_plaintext`` credentials cannot be imported (the API
+    never returns them, and a manifest holds references only): the skip says so and how to
+    fix it, names the entity and field, and never repeats the value."""
+    live = start(tmp_path, apply=False)
+    try:
+        live.sdk.serving_endpoints.create(
+            name="hand-chat",
+            config=EndpointCoreConfigInput(
+                name="hand-chat",
+                served_entities=[
+                    ServedEntityInput(
+                        name="gpt",
+                        external_model=ExternalModel(
+                            provider=ExternalModelProvider.OPENAI,
+                            name="gpt-4o",
+                            task="llm/v1/chat",
+                            openai_config=OpenAiConfig(openai_api_key_plaintext="sk-HANDMADE42"),
+                        ),
+                    )
+                ],
+            ),
+        )
+    finally:
+        live.stop()
+    shutil.rmtree(live.root / "manifests")
+    imported = live.cli(
+        "import", "--kind", "serving_endpoint", "--name", "hand-*", "--out", "m", env=FAST
+    )
+    assert imported.exit_code == 0, imported.output
+    line = next(x for x in imported.output.splitlines() if "serving_endpoint.hand-chat" in x)
+    assert line.startswith("skipped serving_endpoint.hand-chat: served entity 'gpt'"), line
+    assert "openai_config.openai_api_key" in line and "plaintext" in line
+    assert "{{secrets/" in line, "says what to write instead"
+    assert "Value error" not in line and "needs openai_config" not in line
+    assert "sk-HANDMADE42" not in imported.output
