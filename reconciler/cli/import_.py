@@ -59,7 +59,15 @@ def import_(
             err=True,
         )
     if not result.entries:
-        click.echo(f"no {', '.join(k.value for k in chosen)} matched {pattern!r}", err=True)
+        skipped = len(result.skipped)
+        if skipped == 1:
+            kind = result.skipped[0][0].split(".", 1)[0]
+            said = f"the 1 {kind} matching {pattern!r} was skipped (above)"
+        elif skipped:
+            said = f"the {skipped} assets matching {pattern!r} were skipped (above)"
+        else:
+            said = f"no {', '.join(k.value for k in chosen)} matched {pattern!r}"
+        click.echo(f"nothing imported: {said}" if skipped else said, err=True)
         return
     for path in write_import(project, name, result, out, force=force):
         click.echo(f"wrote {display_path(path)}")

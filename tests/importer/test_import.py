@@ -238,3 +238,7 @@ def test_endpoint_with_a_plaintext_credential_is_skipped_saying_why(tmp_path: Pa
     assert "{{secrets/" in line, "says what to write instead"
     assert "Value error" not in line and "needs openai_config" not in line
     assert "sk-HANDMADE42" not in imported.output
+    assert "matched" not in imported.output, "it matched, and was skipped"
+    assert "nothing imported: the 1 serving_endpoint matching 'hand-*' was skipped" in (
+        imported.output
+    )
