@@ -17,6 +17,7 @@ this project granted).
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
@@ -32,6 +33,66 @@ PRINCIPAL_FIELDS = ("user", "group", "service_principal")
 GRANTS = "grants"
 GRANTED_BY = "granted_by"
 """Live document key: what each project recorded granting (project -> principal -> list)."""
+UC_PRIVILEGES = frozenset(
+    [
+        "ACCESS",
+        "ALL_PRIVILEGES",
+        "APPLY_TAG",
+        "BROWSE",
+        "CREATE",
+        "CREATE_CATALOG",
+        "CREATE_CLEAN_ROOM",
+        "CREATE_CONNECTION",
+        "CREATE_EXTERNAL_LOCATION",
+        "CREATE_EXTERNAL_TABLE",
+        "CREATE_EXTERNAL_VOLUME",
+        "CREATE_FEATURE",
+        "CREATE_FOREIGN_CATALOG",
+        "CREATE_FOREIGN_SECURABLE",
+        "CREATE_FUNCTION",
+        "CREATE_MANAGED_STORAGE",
+        "CREATE_MATERIALIZED_VIEW",
+        "CREATE_MODEL",
+        "CREATE_PROVIDER",
+        "CREATE_RECIPIENT",
+        "CREATE_SCHEMA",
+        "CREATE_SERVICE_CREDENTIAL",
+        "CREATE_SHARE",
+        "CREATE_STORAGE_CREDENTIAL",
+        "CREATE_TABLE",
+        "CREATE_VIEW",
+        "CREATE_VOLUME",
+        "EXECUTE",
+        "EXECUTE_CLEAN_ROOM_TASK",
+        "EXTERNAL_USE_LOCATION",
+        "EXTERNAL_USE_SCHEMA",
+        "MANAGE",
+        "MANAGE_ALLOWLIST",
+        "MODIFY",
+        "MODIFY_CLEAN_ROOM",
+        "READ_FEATURE",
+        "READ_FILES",
+        "READ_METADATA",
+        "READ_PRIVATE_FILES",
+        "READ_VOLUME",
+        "REFRESH",
+        "SELECT",
+        "SET_SHARE_PERMISSION",
+        "USAGE",
+        "USE_CATALOG",
+        "USE_CONNECTION",
+        "USE_MARKETPLACE_ASSETS",
+        "USE_PROVIDER",
+        "USE_RECIPIENT",
+        "USE_SCHEMA",
+        "USE_SHARE",
+        "WRITE_FILES",
+        "WRITE_PRIVATE_FILES",
+        "WRITE_VOLUME",
+    ]
+)
+"""Every Unity Catalog privilege name (the API's ``Privilege`` enum): one of these that a
+securable does not take "does not apply"; any other name is unknown."""
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -77,14 +138,20 @@ class GrantSpec(Spec):
             return value
         for index, privilege in enumerate(value):
             if isinstance(privilege, str) and privilege not in cls.allowed:
-                spelled = privilege.upper().replace(" ", "_")
-                close = f"; did you mean {spelled!r}?" if spelled in cls.allowed else ""
-                raise FieldError(
-                    f"privilege {privilege!r} does not apply to {cls.securable}{close}"
-                    f" (privileges: {', '.join(cls.allowed)})",
-                    at=(index,),
-                )
+                raise FieldError(cls._not_allowed(privilege), at=(index,))
         return value
+
+    @classmethod
+    def _not_allowed(cls, privilege: str) -> str:
+        listed = f" (privileges: {', '.join(cls.allowed)})"
+        spelled = privilege.upper().replace(" ", "_").replace("-", "_")
+        if spelled in cls.allowed:
+            return f"privilege {privilege!r} is spelled {spelled!r} (the API's name){listed}"
+        if spelled in UC_PRIVILEGES:
+            return f"privilege {privilege!r} does not apply to {cls.securable}{listed}"
+        close = difflib.get_close_matches(spelled, cls.allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown privilege {privilege!r} for {cls.securable}{hint}{listed}"
 
     @model_validator(mode="after")
     def _one_principal(self) -> Self:

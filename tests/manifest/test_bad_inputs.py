@@ -555,7 +555,16 @@ CASES = [
             "      - {user: a@x.io, privileges: [all privileges]}\n"
         ),
         f"{M}:4:37",
-        "did you mean 'ALL_PRIVILEGES'?",
+        "privilege 'all privileges' is spelled 'ALL_PRIVILEGES'",
+    ),
+    Case(
+        "grant-unknown-privilege",
+        m(
+            "registered_models:\n  - name: c.s.m\n    grants:\n"
+            "      - {group: agents, privileges: [EXCUTE]}\n"
+        ),
+        f"{M}:4:38",
+        "unknown privilege 'EXCUTE' for registered models; did you mean 'EXECUTE'?",
     ),
     Case(
         "grant-two-principals-in-one-entry",
