@@ -11,7 +11,7 @@ value is never repeated in the message.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
@@ -344,3 +344,40 @@ def plaintext_credentials(external_model: Mapping[str, Any]) -> list[str]:
     ):
         return []
     return [f"{block}.{field}" for field in wanted if not config.get(field)]
+
+
+def credential_fields() -> frozenset[str]:
+    """The names of every provider's credential fields (``openai_api_key``, ``token``, ...)."""
+    found: set[str] = set()
+    pending: list[type[ProviderConfig]] = [ProviderConfig]
+    while pending:
+        kind = pending.pop()
+        found.update(kind.credentials)
+        pending.extend(kind.__subclasses__())
+    return frozenset(found)
+
+
+def plaintext_paths(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[str | int, ...]]:
+    """Paths inside ``value`` (any manifest subtree, not validated) where an external model's
+    credential is written as plaintext: a ``*_plaintext`` key, or a credential field holding a
+    string that is neither a reference nor a ``${...}`` still to be interpolated."""
+    if isinstance(value, Mapping):
+        inside = "external_model" in path
+        credentials = credential_fields()
+        for key, item in value.items():
+            sub = (*path, str(key))
+            plaintext = str(key).endswith("_plaintext") or (
+                str(key) in credentials
+                and isinstance(item, str)
+                and not is_reference(item)
+                and "${" not in item
+            )
+            if inside and plaintext:
+                yield sub
+            else:
+                yield from plaintext_paths(item, sub)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from plaintext_paths(item, (*path, index))

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.kinds.external_model import SECRET_HINT, plaintext_paths
 from reconciler.kinds.registry import manifest_kinds
 from reconciler.kinds.rules import KindRules
 from reconciler.manifest.document import PathKey, Positions
@@ -126,19 +127,38 @@ def from_manifest(parsed: Parsed, project: Project, target: str) -> list[Overrid
                 location=pos.keys.get((SECTION, name)) or pos.find((SECTION,)),
                 hint=_close(name, list(project.targets)),
             )
+    for name, value in section.items():
+        if name != target:
+            refuse_plaintext(value, (SECTION, name), pos)
     if target not in section:
         return []
     return list(_overrides(section[target], (SECTION, target), pos))
 
 
+def refuse_plaintext(value: Any, root: PathKey, pos: Positions) -> None:
+    """Another target's overrides are neither interpolated nor validated, but a plaintext
+    credential in them is refused whatever the target: it is in the repository either way."""
+    for path in plaintext_paths(value):
+        field = str(path[-1]).removesuffix("_plaintext")
+        raise ManifestError(
+            f"{field} must be a secret reference {{{{secrets/scope/key}}}} (override for target"
+            f" {root[1]!r}); a plaintext credential is not accepted (the value is not shown)",
+            location=pos.find((*root, *path), key=str(path[-1]).endswith("_plaintext")),
+            hint=SECRET_HINT.format(field=field),
+        )
+
+
 def from_project(project: Project, target: str, interpolate: Interpolate) -> list[Override]:
     """The target's ``overrides:`` in ``reconciler.yaml``, interpolated for it."""
-    overrides = project.targets[target].overrides
-    if not overrides:
-        return []
     pos = project.positions
     if not isinstance(pos, Positions):
         pos = Positions(project.file)
+    for name, other in project.targets.items():
+        if name != target and other.overrides:
+            refuse_plaintext(other.overrides, ("targets", name, OVERRIDES), pos)
+    overrides = project.targets[target].overrides
+    if not overrides:
+        return []
     root: PathKey = ("targets", target, OVERRIDES)
     value = _interpolated(overrides, root, pos, interpolate)
     return list(_overrides(value, root, pos))

@@ -661,6 +661,35 @@ CASES = [
         " {c.s.m: {comments: x}}}}\n",
     ),
     Case(
+        "override-of-another-target-with-a-plaintext-credential",
+        m(
+            endpoint(
+                "      - name: gpt\n        external_model:\n          name: gpt-4o\n"
+                "          provider: openai\n          task: llm/v1/chat\n"
+                "          openai_config: {openai_api_key: '{{secrets/llm/openai}}'}\n"
+            )
+            + "targets:\n  dbx:\n    serving_endpoints:\n      ep:\n        served_entities:\n"
+            "          - name: gpt\n            external_model:\n"
+            f"              openai_config: {{openai_api_key: {LEAKY}}}\n"
+        ),
+        f"{M}:17:47",
+        "openai_api_key must be a secret reference {{secrets/scope/key}} (override for target"
+        " 'dbx')",
+        hides=LEAKY,
+        hint="store the credential as a Databricks secret",
+    ),
+    Case(
+        "project-override-of-another-target-with-a-plaintext-credential",
+        m("registered_models:\n  - name: c.s.m\n"),
+        "reconciler.yaml:5:126",
+        "anthropic_api_key must be a secret reference",
+        project="project: demo\ndefault_target: sb\ntargets:\n  sb: {type: sandbox}\n"
+        "  prod: {type: sandbox,"
+        " overrides: {serving_endpoints: {ep: {served_entities: [{name: c, external_model:"
+        f" {{anthropic_config: {{anthropic_api_key_plaintext: {LEAKY}}}}}}}]}}}}}}}}\n",
+        hides=LEAKY,
+    ),
+    Case(
         "entity-not-three-level",
         m(endpoint("      - {name: a, entity: model@champion}\n")),
         f"{M}:4:27",
