@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from plan_scale import build_project
+from plan_scale import mixed_project
 
 from reconciler.manifest import load_desired_state, load_project
 from reconciler.model.live import LiveState, VersionInfo
@@ -33,7 +33,7 @@ from reconciler.plan.planner import build_plan
 def measure(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "project"
-        assets = build_project(root, n)
+        assets = mixed_project(root, n)
         project = load_project(root)
         desired = load_desired_state(project, "bench")
         live = LiveState()

@@ -39,7 +39,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import serving, vectorsearch
 
 from reconciler.adapters.databricks.held_indexes import index_marker_key
-from reconciler.adapters.databricks.registered_model import alias_inventory_key
+from reconciler.adapters.databricks.model_tags import alias_inventory_key
 from reconciler.adapters.databricks.serving_endpoint import QUOTA_TAG
 from reconciler.model.live import OWNER_TAG
 from reconciler.sandbox import (
