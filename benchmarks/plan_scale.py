@@ -351,7 +351,8 @@ def run_endpoints(args: argparse.Namespace) -> None:
 def run_scale(args: argparse.Namespace) -> None:
     print(f"scale: the mixed project at {args.latency_ms:g} ms a call")
     print(
-        f"{'assets':>7} {'wall s':>7} {'read s':>7} {'calls':>6} {'calls/asset':>11} {'rss MB':>7}"
+        f"{'assets':>7} {'wall s':>7} {'read s':>7} {'cpu s':>6} {'calls':>6} {'calls/asset':>11}"
+        f" {'rss MB':>7}"
     )
     for size in (int(x) for x in args.sizes.split(",")):
 
