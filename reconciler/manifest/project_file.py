@@ -185,6 +185,13 @@ def _check_project(project: Project) -> None:
                     location=project.location("targets", name, setting),
                     hint=f"remove {setting}, or set it on the target that talks to a server",
                 )
+        if target.max_concurrency is not None and target.type is TargetType.MLFLOW:
+            raise ManifestError(
+                f"max_concurrency applies to databricks and sandbox targets; target {name!r}"
+                " is mlflow, whose registry is read by MLflow's client",
+                location=project.location("targets", name, "max_concurrency"),
+                hint="remove max_concurrency, or set it on a databricks or sandbox target",
+            )
         if target.type is TargetType.MLFLOW and not target.tracking_uri:
             raise ManifestError(
                 f"mlflow target {name!r} needs tracking_uri",

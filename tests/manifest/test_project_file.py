@@ -80,3 +80,18 @@ def test_network_timeouts_on_a_sandbox_target_are_an_error_at_the_key(
     with pytest.raises(ManifestError, match=f"{setting} applies to databricks and mlflow") as info:
         load_project(root, cwd=root)
     assert info.value.location.line == 3
+
+
+def test_max_concurrency_on_an_mlflow_target_is_an_error_at_the_key(tmp_path: Path) -> None:
+    """Only the Databricks client's reads adapt below the ceiling: on an mlflow target the
+    setting would be ignored silently."""
+    root = write(
+        tmp_path,
+        "project: p\ntargets:\n  m:\n    type: mlflow\n    tracking_uri: sqlite:///x.db\n"
+        "    max_concurrency: 4\n",
+    )
+    with pytest.raises(
+        ManifestError, match="max_concurrency applies to databricks and sandbox"
+    ) as info:
+        load_project(root, cwd=root)
+    assert info.value.location.line == 6
