@@ -71,9 +71,25 @@ def import_(
         return
     for path in write_import(project, name, result, out, force=force):
         click.echo(f"wrote {display_path(path)}")
-    click.echo(f"{result.count()} assets imported; check with: reconciler plan -t {name}")
+    count = result.count()
+    click.echo(
+        f"{count} asset{'' if count == 1 else 's'} imported; check with: reconciler plan -t {name}"
+    )
     if result.unowned:
+        unowned = len(result.unowned)
+        if unowned == 1:
+            who, it, its = (
+                ("no project owns it yet" if count == 1 else "1 of them no project owns yet"),
+                "it",
+                "its ownership marker",
+            )
+        else:
+            who, it, its = (
+                f"{unowned} of them no project owns yet",
+                "them",
+                "their ownership markers",
+            )
         click.echo(
-            f"{len(result.unowned)} of them no project owns yet: the plan adopts them (no field"
-            " changes) and apply writes only their ownership markers; then the plan is empty"
+            f"{who}: the plan adopts {it} (no field changes) and apply writes only {its};"
+            " then the plan is empty"
         )

@@ -155,7 +155,8 @@ def test_unmanaged_assets_made_by_hand(tmp_path: Path) -> None:
         env=FAST,
     )
     assert imported.exit_code == 0, imported.output
-    assert "1 of them no project owns yet: the plan adopts them" in imported.stdout
+    assert "1 asset imported;" in imported.stdout
+    assert "no project owns it yet: the plan adopts it (no field changes)" in imported.stdout
     files = sorted(p.name for p in (live.root / "manifests").iterdir())
     assert files == ["registered_models.yaml"]
     doc = yaml.safe_load((live.root / "manifests" / "registered_models.yaml").read_text())
