@@ -196,9 +196,12 @@ def check_mlflow_registry(tracking_uri: str | None, *, where: str) -> None:
     resolves to. Local stores (sqlite, files) send nothing anywhere and pass."""
     if not tracking_uri or allowed_origins() is None:
         return
-    scheme, _, rest = tracking_uri.partition(":")
-    if scheme.lower() in _DEFAULT_PORTS:
-        check_allowed(tracking_uri, where=where)
-    elif scheme.lower() in ("databricks", "databricks-uc"):
-        profile = rest.removeprefix("//").split(":", 1)[0]
+    # Read as MLflow reads it (urllib.parse): leading whitespace and control characters, and
+    # every tab or newline, are dropped, so " http://h" and "data\tbricks://P" are remote.
+    parts = urlsplit(tracking_uri)
+    scheme = parts.scheme.lower()
+    if scheme in _DEFAULT_PORTS:
+        check_allowed(parts.geturl(), where=where)
+    elif scheme in ("databricks", "databricks-uc"):
+        profile = parts.netloc.split(":", 1)[0]
         check_databricks_config({"profile": profile} if profile else {}, where=where)

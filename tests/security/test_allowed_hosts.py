@@ -281,6 +281,38 @@ def test_an_mlflow_registry_outside_the_allowlist_is_refused(
     assert "RECONCILER_ALLOWED_HOSTS" not in run(project, "plan", "-t", "oss").output
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    ["  {url}", "\t{url}", "\n{url}", "ht\ttp{rest}", "databricks://CI", " databricks://CI",
+     "data\tbricks://CI", "\tdatabricks-uc://CI"],
+    ids=["space", "tab", "newline", "tab-in-scheme", "profile", "space-profile",
+         "tab-in-profile-scheme", "tab-uc-profile"],
+)
+def test_an_mlflow_tracking_uri_is_checked_as_mlflow_reads_it(
+    spelling: str, workspace: Listener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow parses the tracking URI with ``urllib.parse``, which drops leading whitespace
+    and control characters and every tab or newline: ``" http://host"`` is an http registry
+    and ``"data\tbricks://PROFILE"`` a Databricks one, to MLflow and to the check alike."""
+    config_file = tmp_path / "databrickscfg"
+    config_file.write_text(f"[CI]\nhost = {workspace.url}\ntoken = {TOKEN}\n")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(config_file))
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", TOKEN)
+    monkeypatch.setenv("RECONCILER_ALLOWED_HOSTS", ALLOWED)
+    project = copy_example_project(tmp_path / "project")
+    config = yaml.safe_load((project / "reconciler.yaml").read_text())
+    uri = spelling.format(url=workspace.url, rest=workspace.url.removeprefix("http"))
+    config["targets"]["reg"] = {
+        "type": "mlflow",
+        "tracking_uri": uri,
+        "include": ["manifests/models.yaml"],
+    }
+    (project / "reconciler.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    for command in (("plan", "-t", "reg"), ("drift", "-t", "reg")):
+        assert_refused(run(project, *command), workspace.url)
+    assert workspace.seen == []
+
+
 def test_a_redirect_from_an_allowed_host_carries_no_token_to_another_host(
     tmp_path: Path, pat: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
