@@ -117,7 +117,8 @@ def drift_issue(target: str, exit_code: int, report_file: Path | None, repo: str
 @handle_errors
 def changes(base: str, head: str) -> None:
     """Print, as JSON, what a change does to the tool itself: its code, the workflows, and the
-    connection settings of reconciler.yaml targets (type, host, profile, tracking_uri).
+    connection settings of reconciler.yaml targets (type, host, profile, tracking_uri,
+    state_dir).
 
     \b
     {"base": ..., "tool": [paths], "workflows": [paths], "targets": [sentences],
