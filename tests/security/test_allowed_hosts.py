@@ -283,10 +283,26 @@ def test_an_mlflow_registry_outside_the_allowlist_is_refused(
 
 @pytest.mark.parametrize(
     "spelling",
-    ["  {url}", "\t{url}", "\n{url}", "ht\ttp{rest}", "databricks://CI", " databricks://CI",
-     "data\tbricks://CI", "\tdatabricks-uc://CI"],
-    ids=["space", "tab", "newline", "tab-in-scheme", "profile", "space-profile",
-         "tab-in-profile-scheme", "tab-uc-profile"],
+    [
+        "  {url}",
+        "\t{url}",
+        "\n{url}",
+        "ht\ttp{rest}",
+        "databricks://CI",
+        " databricks://CI",
+        "data\tbricks://CI",
+        "\tdatabricks-uc://CI",
+    ],
+    ids=[
+        "space",
+        "tab",
+        "newline",
+        "tab-in-scheme",
+        "profile",
+        "space-profile",
+        "tab-in-profile-scheme",
+        "tab-uc-profile",
+    ],
 )
 def test_an_mlflow_tracking_uri_is_checked_as_mlflow_reads_it(
     spelling: str, workspace: Listener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
