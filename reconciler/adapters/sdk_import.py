@@ -34,18 +34,25 @@ def defer() -> None:
             return  # not installed as a plain package: import it the usual way
         module = importlib.util.module_from_spec(spec)
         loader = spec.loader
+        running = threading.local()
 
         def complete(name: str) -> Any:
-            """A name the package defines itself: run its ``__init__`` now, then answer."""
+            """A name the package defines itself: run its ``__init__`` now, then answer.
+
+            ``__getattr__`` stays in place while ``__init__`` runs, so a thread asking meanwhile
+            comes here and waits on the lock for it instead of finding the name missing; the
+            thread running it (a circular import inside ``__init__``) is answered from what is
+            defined so far, as Python answers a partly initialised module."""
             if importlib.util.find_spec(f"{PACKAGE}.{name}") is not None:
                 return importlib.import_module(f"{PACKAGE}.{name}")
             with _lock:
-                if module.__dict__.pop("__getattr__", None) is not None:
+                if "__getattr__" in module.__dict__ and not getattr(running, "on", False):
+                    running.on = True
                     try:
                         loader.exec_module(module)
-                    except BaseException:
-                        module.__dict__["__getattr__"] = complete
-                        raise
+                        module.__dict__.pop("__getattr__", None)
+                    finally:
+                        running.on = False
             try:
                 return module.__dict__[name]
             except KeyError:

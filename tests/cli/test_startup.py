@@ -93,6 +93,34 @@ def test_the_sdk_package_still_completes_when_something_asks_for_it(
     assert done.stdout.strip() == "JobsExt"  # the full client's own class
 
 
+def test_threads_asking_for_the_deferred_sdk_at_once_all_get_it() -> None:
+    """Plans read on many threads: while one runs the package's ``__init__``, the others wait
+    for it (an mlflow target on ``databricks://`` failed with "cannot import name
+    'WorkspaceClient'" on 7 of 8 threads)."""
+    code = (
+        "import reconciler.adapters, threading, time\n"
+        "barrier, failed = threading.Barrier(8), []\n"
+        "def ask(i):\n"
+        "    barrier.wait()\n"
+        "    time.sleep(i * 0.02)  # some arrive while the first runs __init__\n"
+        "    try:\n"
+        "        from databricks.sdk import WorkspaceClient\n"
+        "        assert WorkspaceClient.__module__ == 'databricks.sdk'\n"
+        "    except BaseException as exc:\n"
+        "        failed.append(repr(exc))\n"
+        "threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(failed)\n"
+    )
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_the_listed_summary_is_the_commands_own(name: str) -> None:
     """``--help`` lists commands without importing them: their sentences must match."""
