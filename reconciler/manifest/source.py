@@ -89,6 +89,19 @@ def match_globs(paths: Iterable[str], globs: Sequence[str]) -> list[str]:
     return sorted({p for p in paths if any(match_glob(p, g) for g in globs)})
 
 
+def could_match_under(directory: str, pattern: str) -> bool:
+    """Whether some file below ``directory`` (POSIX, relative) could match the glob."""
+    parts = pattern.removeprefix("./").split("/")
+    for index, name in enumerate(directory.split("/")):
+        if index >= len(parts) - 1:
+            return False  # the glob's directories end above this one
+        if "**" in parts[index]:
+            return True
+        if _glob_regex(parts[index]).match(name) is None:
+            return False
+    return True
+
+
 def _static_prefix(pattern: str) -> str:
     """The directory part of a glob before its first wildcard (where a walk can start)."""
     parts = pattern.removeprefix("./").split("/")
@@ -149,11 +162,30 @@ class FileSystemSource:
                 # Hidden directories (.git, .venv, .reconciler) never hold manifests.
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+                for name in dirnames:
+                    self._refuse_linked_out(Path(dirpath) / name, pattern)
                 for filename in filenames:
                     rel = filename if rel_dir == "." else f"{rel_dir}/{filename}"
                     if match_glob(rel, pattern):
                         found.add(rel)
         return sorted(found)
+
+    def _refuse_linked_out(self, directory: Path, pattern: str) -> None:
+        """A directory the walk does not enter because it is a symlink: when it leads outside
+        the project and the glob could match files in it, those manifests would vanish from
+        the plan without a word (and a pruning target would plan their deletes)."""
+        if not directory.is_symlink():
+            return
+        real = directory.resolve()
+        rel = directory.relative_to(self.root).as_posix()
+        if is_inside(real, self.root) or not could_match_under(rel, pattern):
+            return
+        raise InputRefused(
+            f"{rel} is a symlink to {real}, outside the project directory {self.root}, and"
+            f" include glob {pattern!r} reaches into it",
+            pattern=pattern,
+            hint=OUTSIDE_HINT,
+        )
 
     def read(self, path: str) -> bytes:
         shown = self.describe(path)

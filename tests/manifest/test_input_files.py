@@ -95,6 +95,34 @@ def test_a_symlink_inside_the_project_to_a_file_inside_is_followed(tmp_path: Pat
     assert "registered_model.main.s.linked" in desired.resources
 
 
+@pytest.mark.parametrize("glob", ["manifests/sub/*/*.yaml", "manifests/**/*.yaml"])
+def test_a_directory_linked_outside_that_a_glob_reaches_is_refused(
+    tmp_path: Path, glob: str
+) -> None:
+    """Its manifests would otherwise vanish from the plan without a word."""
+    project = PROJECT.replace("manifests/**/*.yaml", glob)
+    root = write_project(tmp_path / "p", {"manifests/sub/a/m.yaml": MODEL}, project)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "m.yaml").write_text("quotas: []\n")
+    (root / "manifests" / "sub" / "deep").symlink_to(tmp_path / "elsewhere")
+    out = run_cli(["validate"], cwd=root)
+    assert out.exit_code == 1, out.stdout
+    assert "manifests/sub/deep is a symlink to" in out.stderr
+    assert f"include glob {glob!r} reaches into it" in out.stderr
+
+
+def test_a_linked_directory_no_glob_reaches_is_left_alone(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {"manifests/a/m.yaml": MODEL}, PROJECT)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "manifests" / "a" / "tools").symlink_to(tmp_path / "elsewhere")
+    (root / "docs").mkdir()
+    (root / "docs" / "linked").symlink_to(tmp_path / "elsewhere")
+    narrow = PROJECT.replace("manifests/**/*.yaml", "manifests/*/*.yaml")
+    (root / "reconciler.yaml").write_text(narrow)
+    out = run_cli(["validate"], cwd=root)
+    assert out.exit_code == 0, out.stderr
+
+
 def test_a_symlinked_project_directory_still_bounds_its_links(tmp_path: Path) -> None:
     """The root is resolved: a project reached through a symlink keeps its own limits."""
     real = write_project(
