@@ -17,6 +17,7 @@ from reconciler.model.errors import WorkspaceError
 from reconciler.model.live import Workspace
 from reconciler.project import Project, Target, TargetType, select_target
 from reconciler.sandbox import SandboxConfig, SandboxServer
+from reconciler.sandbox.server import check_operations
 
 if TYPE_CHECKING:
     from reconciler.adapters.mlflow import MlflowWorkspace
@@ -60,6 +61,7 @@ def _open(project: Project, name: str, target: Target) -> Workspace:
     config.faults.latency_ms = target.latency_ms or 0.0
     try:
         config = config.with_env()  # RECONCILER_SANDBOX_* win over the project file
+        check_operations(config.faults.fail_operations)
     except ValueError as exc:
         raise WorkspaceError(f"target {name!r}: {exc}") from None
     server = SandboxServer(sandbox_state_dir(project, target), config=config)

@@ -27,6 +27,7 @@ from reconciler.sandbox import (
     reset_state,
 )
 from reconciler.sandbox.config import parse_fail_operations
+from reconciler.sandbox.server import check_operations
 
 if TYPE_CHECKING:
     from reconciler.adapters.mlflow.versions import MlflowVersions
@@ -248,6 +249,7 @@ def serve(
             faults.seed = seed
         if fail_operation:
             faults.fail_operations.update(parse_fail_operations(",".join(fail_operation)))
+        check_operations(faults.fail_operations)
     except ValueError as error:
         raise ReconcilerError(f"sandbox settings: {error}") from None
     if slow_readiness is not None:

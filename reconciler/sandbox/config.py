@@ -262,7 +262,8 @@ def _fail_rule(name: str, status: Any, times: Any) -> FailRule:
 
 
 def parse_fail_operations(value: object) -> dict[str, FailRule]:
-    """Accept ``"op1,op2=503,op3=500x2"`` or ``{"op": 500}`` or ``{"op": {"status", "times"}}``.
+    """Accept ``"op1,op2=503,op3=500x2"``, ``{"op": 500}``, ``{"op": "500x2"}`` or
+    ``{"op": {"status", "times"}}``.
 
     Anything else, or a status outside 400-599, is a ValueError saying what is wrong.
     """
@@ -288,6 +289,8 @@ def parse_fail_operations(value: object) -> dict[str, FailRule]:
                 out[str(name)] = _fail_rule(str(name), rule.status, rule.times)
             elif (isinstance(rule, int) and not isinstance(rule, bool)) or rule in (DROP, LOST):
                 out[str(name)] = _fail_rule(str(name), rule, None)
+            elif isinstance(rule, str):  # the flag's own form: "503", "500x2", "dropx1"
+                out.update(parse_fail_operations(f"{name}={rule}"))
             elif isinstance(rule, Mapping):
                 unknown = sorted(set(rule) - {"status", "times"})
                 if unknown:

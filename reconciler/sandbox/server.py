@@ -8,6 +8,7 @@ is ``http_handler``'s.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import threading
@@ -218,6 +219,7 @@ class SandboxServer:
         if method == "POST":
             try:
                 faults = self.injector.faults.updated(body)
+                check_operations(faults.fail_operations)
             except ValueError as error:
                 raise ApiError(400, "INVALID_PARAMETER_VALUE", str(error)) from None
             self.config.faults = faults
@@ -244,3 +246,14 @@ def _json_body(raw: bytes) -> Doc:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def check_operations(names: Mapping[str, Any]) -> None:
+    """A fail rule names an operation the sandbox serves (``serving_endpoints.update_config``):
+    a misspelt one would never fire, and a test relying on it would pass for nothing."""
+    known = sorted({route.operation for route in ROUTER.routes if not route.control})
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"fail_operations: no operation {name!r}{hint}")

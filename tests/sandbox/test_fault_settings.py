@@ -12,6 +12,7 @@ from reconciler.sandbox import SandboxConfig, SandboxServer
 
 from .raw_http import assert_databricks_error, one_answer, request
 
+OP = "serving_endpoints.update_config"
 BAD = [
     ({"fault_rate": -0.1}, "fault_rate"),
     ({"fault_rate": 1.5}, "fault_rate"),
@@ -26,11 +27,16 @@ BAD = [
     ({"retry_after": -1}, "retry_after"),
     ({"fault_operations": "serving_endpoints.*"}, "fault_operations"),
     ({"fault_operations": [1]}, "fault_operations"),
-    ({"fail_operations": {"x.y": 200}}, "fail_operations"),
-    ({"fail_operations": {"x.y": {"status": 500, "times": -1}}}, "fail_operations"),
-    ({"fail_operations": {"x.y": {"status": 500, "when": "now"}}}, "fail_operations"),
+    ({"fail_operations": {OP: 200}}, "fail_operations"),
+    ({"fail_operations": {OP: {"status": 500, "times": -1}}}, "fail_operations"),
+    ({"fail_operations": {OP: {"status": 500, "when": "now"}}}, "fail_operations"),
     ({"fail_operations": 5}, "fail_operations"),
-    ({"fail_operations": "x.y=abc"}, "fail_operations"),
+    ({"fail_operations": f"{OP}=abc"}, "fail_operations"),
+    ({"fail_operations": {"bogus.op": 500}}, "no operation 'bogus.op'"),
+    (
+        {"fail_operations": {"serving_endpoints.updat_config": 500}},
+        "did you mean 'serving_endpoints.update_config'?",
+    ),
     ({"slow_readiness": -2}, "slow_readiness"),
     ({"slow_deletion": "long"}, "slow_deletion"),
     ({"rate_limit": 0}, "rate_limit"),
@@ -74,7 +80,11 @@ def test_faults_route_accepts_good_values(sandbox: SandboxServer) -> None:
         "fault_status": 503,
         "retry_after": 2,
         "fault_operations": ["serving_endpoints.*"],
-        "fail_operations": {"a.b": 500, "c.d": {"status": 429, "times": 2}},
+        "fail_operations": {
+            "serving_endpoints.create": 500,
+            OP: {"status": 429, "times": 2},
+            "serving_endpoints.delete": "503x3",
+        },
         "slow_deletion": 1.5,
         "rate_limit": 25,
         "seed": 7,
@@ -82,8 +92,9 @@ def test_faults_route_accepts_good_values(sandbox: SandboxServer) -> None:
     answer = one_answer(sandbox, request("POST", "/sandbox/faults", json.dumps(body).encode()))
     assert answer.status == 200
     assert answer.doc["fail_operations"] == {
-        "a.b": {"status": 500, "times": None},
-        "c.d": {"status": 429, "times": 2},
+        "serving_endpoints.create": {"status": 500, "times": None},
+        OP: {"status": 429, "times": 2},
+        "serving_endpoints.delete": {"status": 503, "times": 3},
     }
     assert (answer.doc["rate_limit"], answer.doc["slow_deletion"]) == (25, 1.5)
     off = one_answer(sandbox, request("POST", "/sandbox/faults", b'{"rate_limit": null}'))

@@ -59,10 +59,12 @@ def test_named_operation_fails_and_nothing_changes(
 def test_control_route_changes_faults_at_runtime(sandbox: SandboxServer) -> None:
     sdk = workspace_client(sandbox.url)
     doc = sdk.api_client.do(
-        "POST", "/sandbox/faults", body={"latency_ms": 50, "fail_operations": "x.y=503x1"}
+        "POST",
+        "/sandbox/faults",
+        body={"latency_ms": 50, "fail_operations": "serving_endpoints.get=503x1"},
     )
     assert isinstance(doc, dict) and doc["latency_ms"] == 50
-    assert doc["fail_operations"] == {"x.y": {"status": 503, "times": 1}}
+    assert doc["fail_operations"] == {"serving_endpoints.get": {"status": 503, "times": 1}}
     started = time.monotonic()
     sdk.serving_endpoints.get("databricks-bge-large-en")
     assert time.monotonic() - started >= 0.05
