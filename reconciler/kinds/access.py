@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.kinds.rules import DesiredContext, under
+from reconciler.model.changes import FieldDiff
+from reconciler.model.live import ExtraRead
+
 MANAGE = "CAN_MANAGE"
 PRINCIPALS = ("user", "group", "service_principal")
 
@@ -54,3 +58,22 @@ def lowered(perms: Sequence[Mapping[str, Any]], caller: Mapping[str, str] | None
         " applied, it can no longer change this asset, and the next apply by it is refused"
         " (403) unless a workspace admin restores its CAN_MANAGE"
     )
+
+
+class DeployerKeepsAccess:
+    """For the rules of a kind with ``permissions`` (serving and Vector Search endpoints)."""
+
+    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
+        """Permissions live behind the endpoint id: read them only when the manifest sets them,
+        and then who runs the plan (its own CAN_MANAGE is kept)."""
+        if "permissions" not in doc:
+            return frozenset()
+        return frozenset({ExtraRead.PERMISSIONS, ExtraRead.CALLER})
+
+    def caution(
+        self, doc: Mapping[str, Any], diffs: Sequence[FieldDiff], ctx: DesiredContext
+    ) -> str | None:
+        """Loud when the permissions being written lower the deploying identity's own access."""
+        if "permissions" not in doc or not any(under(d.path, ("permissions",)) for d in diffs):
+            return None
+        return lowered(doc["permissions"], ctx.caller)

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.access import keep_deployer, lowered
+from reconciler.kinds.access import DeployerKeepsAccess, keep_deployer
 from reconciler.kinds.ai_gateway import GATEWAY_DEFAULTS, AiGatewaySpec, kept_gateway_fields
 from reconciler.kinds.base import ENDPOINT_NAME, UC_NAME
 from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, sorted_tags
@@ -31,7 +31,7 @@ from reconciler.kinds.served_entity import (
 )
 from reconciler.model.changes import Action, FieldDiff
 from reconciler.model.errors import ManifestError
-from reconciler.model.live import ExtraRead, LiveAsset
+from reconciler.model.live import LiveAsset
 from reconciler.model.resources import DesiredState, KindName, Resource, address_of
 from reconciler.model.spec import FieldError, Spec
 from reconciler.project import Target, TargetType
@@ -190,7 +190,7 @@ def canonical_permissions(perms: Sequence[Mapping[str, Any]]) -> list[dict[str, 
     return sorted(cleaned, key=lambda p: sorted(p.items()))
 
 
-class ServingEndpointRules(KindRules):
+class ServingEndpointRules(DeployerKeepsAccess, KindRules):
     kind = KindName.SERVING_ENDPOINT
     spec = ServingEndpointSpec
     manifest_key = "serving_endpoints"
@@ -225,21 +225,6 @@ class ServingEndpointRules(KindRules):
         "email_notifications": canonical_notifications,
     }
     keyed_lists: ClassVar[Mapping[str, KeyOf]] = {"served_entities": lambda e: str(e["name"])}
-
-    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
-        """Permissions live behind the endpoint id: read them only when the manifest sets them,
-        and then who runs the plan (its own CAN_MANAGE is kept)."""
-        if "permissions" not in doc:
-            return frozenset()
-        return frozenset({ExtraRead.PERMISSIONS, ExtraRead.CALLER})
-
-    def caution(
-        self, doc: Mapping[str, Any], diffs: Sequence[FieldDiff], ctx: DesiredContext
-    ) -> str | None:
-        """Loud when the permissions being written lower the deploying identity's own access."""
-        if "permissions" not in doc or not any(under(d.path, ("permissions",)) for d in diffs):
-            return None
-        return lowered(doc["permissions"], ctx.caller)
 
     def desired_doc(self, resource: Resource, ctx: DesiredContext) -> dict[str, Any]:
         spec = resource.spec

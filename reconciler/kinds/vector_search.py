@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler.kinds.access import keep_deployer, lowered
+from reconciler.kinds.access import DeployerKeepsAccess, keep_deployer
 from reconciler.kinds.base import ENDPOINT_NAME, check_uc_name
 from reconciler.kinds.diffing import diff_managed, diff_tags, field_diff, sorted_tags
 from reconciler.kinds.grants import (
@@ -33,7 +33,7 @@ from reconciler.kinds.index_spec import (
     fold_schema,
     manifest_type,
 )
-from reconciler.kinds.rules import DesiredContext, KindRules, ordered, under, without_defaults
+from reconciler.kinds.rules import DesiredContext, KindRules, ordered, without_defaults
 from reconciler.kinds.serving_endpoint import PermissionSpec, canonical_permissions
 from reconciler.model.changes import FieldDiff
 from reconciler.model.errors import ManifestError
@@ -143,7 +143,7 @@ DELTA_LOSS = "the rebuilt index re-syncs and re-embeds its whole source table"
 DIRECT_LOSS = "every row upserted into it is lost"
 
 
-class VectorSearchEndpointRules(KindRules):
+class VectorSearchEndpointRules(DeployerKeepsAccess, KindRules):
     kind = KindName.VECTOR_SEARCH_ENDPOINT
     spec = VectorSearchEndpointSpec
     manifest_key = "vector_search_endpoints"
@@ -159,21 +159,6 @@ class VectorSearchEndpointRules(KindRules):
         "permissions": canonical_permissions,
     }
     import_reads = frozenset({ExtraRead.PERMISSIONS})
-
-    def extra_reads(self, doc: Mapping[str, Any]) -> frozenset[ExtraRead]:
-        """Permissions live behind the endpoint id: read them only when the manifest sets them,
-        and then who runs the plan (its own CAN_MANAGE is kept, as on serving endpoints)."""
-        if "permissions" not in doc:
-            return frozenset()
-        return frozenset({ExtraRead.PERMISSIONS, ExtraRead.CALLER})
-
-    def caution(
-        self, doc: Mapping[str, Any], diffs: Sequence[FieldDiff], ctx: DesiredContext
-    ) -> str | None:
-        """Loud when the permissions being written lower the deploying identity's own access."""
-        if "permissions" not in doc or not any(under(d.path, ("permissions",)) for d in diffs):
-            return None
-        return lowered(doc["permissions"], ctx.caller)
 
     def is_external(self, resource: Resource) -> bool:
         spec = resource.spec
