@@ -117,6 +117,14 @@ def alias_address(model: str, alias: str) -> str:
     return address_of(KindName.MODEL_ALIAS, f"{model}@{alias}")
 
 
+MLFLOW_REFUSED = (
+    ("grants", "have no Unity Catalog grants"),
+    ("storage_location", "take no storage_location"),
+    ("owner", "have no model owner"),
+)
+"""Fields of a Unity Catalog model an MLflow registry has no place for, in the order checked."""
+
+
 class RegisteredModelRules(KindRules):
     kind = KindName.REGISTERED_MODEL
     spec = RegisteredModelSpec
@@ -195,25 +203,13 @@ class RegisteredModelRules(KindRules):
                 hint=f"{target.type.value} targets keep models in Unity Catalog;"
                 " only mlflow targets take free-form names",
             )
-        if is_mlflow and spec.grants is not None:
+        refused = [(f, says) for f, says in MLFLOW_REFUSED if getattr(spec, f) is not None]
+        if is_mlflow and refused:
+            field, says = refused[0]
             raise ManifestError(
-                f"registered model {spec.name!r}: MLflow registries have no Unity Catalog grants",
-                location=where("grants"),
-                hint=f"remove 'grants' or use them only on databricks targets"
-                f" (target {target_name!r} is an mlflow registry)",
-            )
-        if is_mlflow and spec.storage_location is not None:
-            raise ManifestError(
-                f"registered model {spec.name!r}: MLflow registries take no storage_location",
-                location=where("storage_location"),
-                hint=f"remove 'storage_location' or use it only on databricks targets"
-                f" (target {target_name!r} is an mlflow registry)",
-            )
-        if is_mlflow and spec.owner is not None:
-            raise ManifestError(
-                f"registered model {spec.name!r}: MLflow registries have no model owner",
-                location=where("owner"),
-                hint=f"remove 'owner' or use it only on databricks targets"
+                f"registered model {spec.name!r}: MLflow registries {says}",
+                location=where(field),
+                hint=f"remove '{field}' or use it only on databricks targets"
                 f" (target {target_name!r} is an mlflow registry)",
             )
 
