@@ -12,9 +12,7 @@ being repeated, with tracebacks shown.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -170,20 +168,9 @@ def test_a_plaintext_credential_is_refused_and_never_repeated(ws: Path) -> None:
 def test_debug_logs_of_a_real_process_never_show_credentials(ws: Path, tmp_path: Path) -> None:
     """``-vv`` logs the SDK's requests and responses, bodies included, in a real process."""
     leaks = Canaries()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "reconciler", "--project", str(ws), "-vv", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-        leaks.add(f"stdout of -vv {' '.join(args)}", done.stdout)
-        leaks.add(f"stderr of -vv {' '.join(args)}", done.stderr)
-        return done
+        return leaks.debug_run(ws, *args)
 
     plan_file = tmp_path / "plan.json"
     done = run("plan", "-t", "ws", "-o", str(plan_file))

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -60,6 +60,25 @@ class Leaks:
         ]
         assert not found, f"secret material leaked: {found}"
         assert self.seen
+
+    def debug_run(
+        self, project: Path, *args: str, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``reconciler -vv ARGS`` in a real process (under pytest the root logger already
+        has handlers, so only a subprocess shows the SDK's request logs), with ``env`` added
+        to this one's; both streams kept."""
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "--project", str(project), "-vv", *args],
+            capture_output=True,
+            text=True,
+            env=inherited | dict(env or {}),
+            timeout=120,
+            check=False,
+        )
+        self.add(f"stdout of -vv {' '.join(args)}", done.stdout)
+        self.add(f"stderr of -vv {' '.join(args)}", done.stderr)
+        return done
 
 
 def _invoke(project: Path, leaks: Leaks, *args: str) -> Result:
@@ -272,20 +291,9 @@ def test_debug_logs_of_a_real_process_never_show_the_secret_or_token(
     """``-vv`` turns on the SDK's request/response logging (bodies included) in a real process
     (under pytest the root logger already has handlers, so only a subprocess shows it)."""
     leaks = Leaks()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "reconciler", "--project", str(ws), "-vv", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-        leaks.add(f"stdout of -vv {' '.join(args)}", done.stdout)
-        leaks.add(f"stderr of -vv {' '.join(args)}", done.stderr)
-        return done
+        return leaks.debug_run(ws, *args)
 
     plan_file = tmp_path / "plan.json"
     done = run("plan", "-t", "ws", "-o", str(plan_file))
@@ -294,6 +302,6 @@ def test_debug_logs_of_a_real_process_never_show_the_secret_or_token(
     done = run("--log-format", "json", "apply", "-t", "ws", str(plan_file))
     assert done.returncode == 0, done.stderr
     assert _env_vars(sdk_on)["API_KEY"] == SECRET
-    env["DATABRICKS_HOST"] = wrong_host
-    assert run("plan", "-t", "ws").returncode == 1
+    wrong = leaks.debug_run(ws, "plan", "-t", "ws", env={"DATABRICKS_HOST": wrong_host})
+    assert wrong.returncode == 1
     leaks.check()
