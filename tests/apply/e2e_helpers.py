@@ -69,6 +69,14 @@ def live_client(project: Path) -> Iterator[WorkspaceClient]:
         yield sandbox_client(server.url, ClientSettings(retry_timeout_seconds=5))
 
 
+def live_entities(project: Path, endpoint: str) -> dict[str, dict[str, Any]]:
+    """The endpoint's served entities as the API returns them (raw GET), by name."""
+    with live_client(project) as client:
+        raw = client.api_client.do("GET", f"/api/2.0/serving-endpoints/{endpoint}")
+    assert isinstance(raw, dict)
+    return {str(e["name"]): e for e in raw["config"]["served_entities"]}
+
+
 def counts(line: str) -> tuple[int, int, int]:
     found = re.search(r"(\d+) applied, (\d+) failed, (\d+) skipped", line)
     assert found, line

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apply.e2e_helpers import edit, fast_sandbox, live_client, plan_exit, run, seed
+from apply.e2e_helpers import edit, fast_sandbox, live_entities, plan_exit, run, seed
 
 from reconciler.model.secrets import PLACEHOLDER
 
@@ -28,11 +28,7 @@ CHAT = """
 
 
 def _external(project: Path) -> dict[str, Any]:
-    with live_client(project) as client:
-        raw = client.api_client.do("GET", "/api/2.0/serving-endpoints/support-triage")
-    assert isinstance(raw, dict)
-    (entity,) = raw["config"]["served_entities"]
-    assert isinstance(entity, dict)
+    (entity,) = live_entities(project, "support-triage").values()
     return entity
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apply.e2e_helpers import edit, fast_sandbox, live_client, plan_exit, run, seed
+from apply.e2e_helpers import edit, fast_sandbox, live_client, live_entities, plan_exit, run, seed
 
 PT = """
   - name: support-llm
@@ -32,16 +32,13 @@ PT = """
 
 def _entity(project: Path, endpoint: str) -> dict[str, Any]:
     with live_client(project) as client:
-        raw = client.api_client.do("GET", f"/api/2.0/serving-endpoints/{endpoint}")
         info = client.api_client.do(
             "GET",
             "/api/2.0/serving-endpoints/get-model-optimization-info/"
             "system.ai.meta_llama_v3_1_8b_instruct/3",
         )
     assert info == {"optimizable": True, "throughput_chunk_size": 1850}
-    assert isinstance(raw, dict)
-    (entity,) = raw["config"]["served_entities"]
-    assert isinstance(entity, dict)
+    (entity,) = live_entities(project, endpoint).values()
     return entity
 
 

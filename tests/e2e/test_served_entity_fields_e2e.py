@@ -7,21 +7,17 @@ returned by GET (a write-only rule), so a plan after apply is empty whether or n
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from apply.e2e_helpers import edit, fast_sandbox, live_client, plan_exit, run, seed
+from apply.e2e_helpers import edit, fast_sandbox, live_entities, plan_exit, run, seed
 
 ARN = "arn:aws:iam::123456789012:instance-profile/serving"
 OTHER_ARN = "arn:aws:iam::123456789012:instance-profile/serving-v2"
 
 
-def _champion(project: Path) -> dict[str, object]:
-    with live_client(project) as client:
-        raw = client.api_client.do("GET", "/api/2.0/serving-endpoints/support-intent")
-    assert isinstance(raw, dict)
-    (entity,) = [e for e in raw["config"]["served_entities"] if e["name"] == "champion"]
-    assert isinstance(entity, dict)
-    return entity
+def _champion(project: Path) -> dict[str, Any]:
+    return live_entities(project, "support-intent")["champion"]
 
 
 def test_instance_profile_and_burst_scaling_converge(
