@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 from databricks.sdk import WorkspaceClient
 
 from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
 from reconciler.cli import cli
-from reconciler.sandbox import SandboxConfig, SandboxServer
+from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
 from reconciler.sandbox.config import Delays
 
 FAST_DELAYS = {
@@ -67,6 +68,20 @@ def live_client(project: Path) -> Iterator[WorkspaceClient]:
     """A client on the project's sandbox state (no apply may run meanwhile)."""
     with SandboxServer(state_dir(project), config=SandboxConfig.fast()) as server:
         yield sandbox_client(server.url, ClientSettings(retry_timeout_seconds=5))
+
+
+def with_databricks_target(project: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example ``project`` with a ``ws`` target of type databricks whose host is the
+    sandbox served at ``url`` (a token in the environment), its model versions registered."""
+    config = yaml.safe_load((project / "reconciler.yaml").read_text())
+    config["targets"]["ws"] = {"type": "databricks", "host": url}
+    (project / "reconciler.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("DATABRICKS_TOKEN", "any-token")
+    monkeypatch.setenv("DATABRICKS_AUTH_TYPE", "pat")
+    client = sandbox_client(url, ClientSettings(retry_timeout_seconds=5))
+    register_versions_up_to(client, "main.support.intent_classifier", 3)
+    register_versions_up_to(client, "main.support.ticket_summarizer", 1)
+    return project
 
 
 def live_entities(project: Path, endpoint: str) -> dict[str, dict[str, Any]]:

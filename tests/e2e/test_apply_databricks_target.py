@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from apply.e2e_helpers import run
+from apply.e2e_helpers import run, with_databricks_target
 
-from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
+from reconciler.adapters.databricks.client import sandbox_client
 from reconciler.apply.workspace_lock import WorkspaceLock, lock_path
-from reconciler.sandbox import SandboxServer, register_versions_up_to
+from reconciler.sandbox import SandboxServer
 
 
 @pytest.fixture
@@ -20,15 +19,7 @@ def ws_project(
     example_project: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """The example project with a `ws` target: Databricks type, host = the sandbox."""
-    config = yaml.safe_load((example_project / "reconciler.yaml").read_text())
-    config["targets"]["ws"] = {"type": "databricks", "host": sandbox.url}
-    (example_project / "reconciler.yaml").write_text(yaml.safe_dump(config))
-    monkeypatch.setenv("DATABRICKS_TOKEN", "any-token")
-    monkeypatch.setenv("DATABRICKS_AUTH_TYPE", "pat")
-    client = sandbox_client(sandbox.url, ClientSettings(retry_timeout_seconds=5))
-    register_versions_up_to(client, "main.support.intent_classifier", 3)
-    register_versions_up_to(client, "main.support.ticket_summarizer", 1)
-    return example_project
+    return with_databricks_target(example_project, sandbox.url, monkeypatch)
 
 
 def test_apply_to_a_databricks_target_converges_under_the_workspace_lock(

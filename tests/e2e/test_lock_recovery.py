@@ -17,14 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
-from apply.e2e_helpers import run, seed, state_dir
+from apply.e2e_helpers import run, seed, state_dir, with_databricks_target
 
-from reconciler.adapters.databricks.client import ClientSettings, sandbox_client
+from reconciler.adapters.databricks.client import sandbox_client
 from reconciler.apply.holder import Holder
 from reconciler.apply.lock import FileLock
 from reconciler.apply.workspace_lock import LOCK_DIR, WorkspaceLock
-from reconciler.sandbox import SandboxConfig, SandboxServer, register_versions_up_to
+from reconciler.sandbox import SandboxConfig, SandboxServer
 from reconciler.sandbox.config import Delays, Faults
 
 PROJECT = "support-assistant"
@@ -40,15 +39,7 @@ def served(sandbox_factory: Callable[..., SandboxServer]) -> SandboxServer:
 def ws_project(
     example_project: Path, served: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    config = yaml.safe_load((example_project / "reconciler.yaml").read_text())
-    config["targets"]["ws"] = {"type": "databricks", "host": served.url}
-    (example_project / "reconciler.yaml").write_text(yaml.safe_dump(config))
-    monkeypatch.setenv("DATABRICKS_TOKEN", "any-token")
-    monkeypatch.setenv("DATABRICKS_AUTH_TYPE", "pat")
-    client = sandbox_client(served.url, ClientSettings(retry_timeout_seconds=5))
-    register_versions_up_to(client, "main.support.intent_classifier", 3)
-    register_versions_up_to(client, "main.support.ticket_summarizer", 1)
-    return example_project
+    return with_databricks_target(example_project, served.url, monkeypatch)
 
 
 def lease(served: SandboxServer) -> WorkspaceLock:
