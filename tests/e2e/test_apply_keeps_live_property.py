@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from apply.strategies import served_entity, versions
 from databricks.sdk import WorkspaceClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -46,8 +47,6 @@ IGNORABLE = {
 UNSET_EDITS = ["instance_profile_arn", "environment_vars", "workload_type", "pii"]
 """Out-of-band edits of fields no manifest here sets (some no manifest can express)."""
 
-versions = st.integers(min_value=1, max_value=3)
-
 
 @st.composite
 def state(draw: st.DrawFn, two: bool) -> dict[str, Any]:
@@ -61,17 +60,7 @@ def state(draw: st.DrawFn, two: bool) -> dict[str, Any]:
     }
     entities = []
     for name in ["champion", "challenger"][: 2 if two else 1]:
-        entity: dict[str, Any] = {"name": name, "scale_to_zero": draw(st.booleans())}
-        if draw(st.booleans()):
-            entity["entity"] = f"{MODEL}@{name}"
-        else:
-            entity["entity"], entity["version"] = MODEL, draw(versions)
-        if draw(st.booleans()):
-            entity["workload_size"] = draw(st.sampled_from(["Small", "Medium"]))
-        else:
-            entity["min_provisioned_concurrency"] = 0
-            entity["max_provisioned_concurrency"] = draw(st.sampled_from([4, 8]))
-        entities.append(entity)
+        entities.append(draw(served_entity(name, MODEL)))
     endpoint: dict[str, Any] = {
         "name": "ep",
         "served_entities": entities,

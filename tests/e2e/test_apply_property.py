@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from apply.e2e_helpers import FAST_DELAYS
+from apply.strategies import served_entity, versions
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -40,8 +41,6 @@ WRITE_OPS = [
     "securable_tags.update",
 ]
 
-versions = st.integers(min_value=1, max_value=3)
-
 
 @st.composite
 def manifests(draw: st.DrawFn) -> dict[str, Any]:
@@ -61,17 +60,8 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
         model = MODELS[0]
         entities = []
         for name in ["champion", "challenger"][: draw(st.integers(1, 2))]:
-            entity: dict[str, Any] = {"name": name, "scale_to_zero": draw(st.booleans())}
-            if name in aliases_of[model] and draw(st.booleans()):
-                entity["entity"] = f"{model}@{name}"
-            else:
-                entity["entity"], entity["version"] = model, draw(versions)
-            if draw(st.booleans()):
-                entity["workload_size"] = draw(st.sampled_from(["Small", "Medium"]))
-            else:
-                entity["min_provisioned_concurrency"] = 0
-                entity["max_provisioned_concurrency"] = draw(st.sampled_from([4, 8]))
-            entities.append(entity)
+            by_alias = name in aliases_of[model]
+            entities.append(draw(served_entity(name, model, by_alias=by_alias)))
         endpoint: dict[str, Any] = {"name": "ep", "served_entities": entities}
         if len(entities) == 2:
             share = draw(st.sampled_from([10, 50, 90]))
