@@ -84,11 +84,17 @@ def with_databricks_target(project: Path, url: str, monkeypatch: pytest.MonkeyPa
     return project
 
 
-def live_entities(project: Path, endpoint: str) -> dict[str, dict[str, Any]]:
-    """The endpoint's served entities as the API returns them (raw GET), by name."""
+def live_endpoint(project: Path, endpoint: str) -> dict[str, Any]:
+    """The serving endpoint as the API returns it (raw GET)."""
     with live_client(project) as client:
         raw = client.api_client.do("GET", f"/api/2.0/serving-endpoints/{endpoint}")
     assert isinstance(raw, dict)
+    return raw
+
+
+def live_entities(project: Path, endpoint: str) -> dict[str, dict[str, Any]]:
+    """The endpoint's served entities as the API returns them, by name."""
+    raw = live_endpoint(project, endpoint)
     return {str(e["name"]): e for e in raw["config"]["served_entities"]}
 
 

@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apply.e2e_helpers import edit, fast_sandbox, live_client, plan_exit, run, seed
+from apply.e2e_helpers import edit, fast_sandbox, live_endpoint, plan_exit, run, seed
 
 
 def _endpoint(project: Path) -> dict[str, Any]:
-    with live_client(project) as client:
-        raw = client.api_client.do("GET", "/api/2.0/serving-endpoints/support-intent")
-    assert isinstance(raw, dict)
-    return raw
+    return live_endpoint(project, "support-intent")
 
 
 def test_email_notifications_and_description(

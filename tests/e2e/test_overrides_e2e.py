@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from apply.e2e_helpers import edit, fast_sandbox, live_client, plan_exit, run, seed
+from apply.e2e_helpers import edit, fast_sandbox, live_endpoint, plan_exit, run, seed
 
 from reconciler.manifest import load_desired_state, load_project
 
@@ -41,9 +41,7 @@ def test_overrides_apply_to_their_target_only(
     seed(example_project)
     applied = run(example_project, "apply", "--auto-approve")
     assert applied.exit_code == 0, applied.output
-    with live_client(example_project) as client:
-        raw = client.api_client.do("GET", "/api/2.0/serving-endpoints/support-intent")
-    assert isinstance(raw, dict)
+    raw = live_endpoint(example_project, "support-intent")
     sizes = {e["name"]: e.get("workload_size") for e in raw["config"]["served_entities"]}
     assert sizes["champion"] == "Medium"
     routes = {
