@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
+from functools import cache
 from typing import Any, ClassVar, Self
 
 from pydantic import field_validator, model_validator
@@ -346,6 +347,7 @@ def plaintext_credentials(external_model: Mapping[str, Any]) -> list[str]:
     return [f"{block}.{field}" for field in wanted if not config.get(field)]
 
 
+@cache
 def credential_fields() -> frozenset[str]:
     """The names of every provider's credential fields (``openai_api_key``, ``token``, ...)."""
     found: set[str] = set()
