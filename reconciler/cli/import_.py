@@ -77,18 +77,10 @@ def import_(
     )
     if result.unowned:
         unowned = len(result.unowned)
-        if unowned == 1:
-            who, it, its = (
-                ("no project owns it yet" if count == 1 else "1 of them no project owns yet"),
-                "it",
-                "its ownership marker",
-            )
-        else:
-            who, it, its = (
-                f"{unowned} of them no project owns yet",
-                "them",
-                "their ownership markers",
-            )
+        who = "no project owns it yet" if count == 1 else f"{unowned} of them no project owns yet"
+        it, its = (
+            ("it", "its ownership marker") if unowned == 1 else ("them", "their ownership markers")
+        )
         click.echo(
             f"{who}: the plan adopts {it} (no field changes) and apply writes only {its};"
             " then the plan is empty"
