@@ -8,6 +8,15 @@ from databricks.sdk import WorkspaceClient
 from reconciler.sandbox import SandboxServer, register_version
 
 
+@pytest.fixture(autouse=True)
+def fresh_registry_store() -> None:
+    """MLflow caches a registry store per URI, whatever MLFLOW_ENABLE_UC_NATIVE_MODEL_REGISTRY
+    says: a worker that ran the native client first handed the next test its native store."""
+    from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
+
+    ModelRegistryStoreRegistry._get_store_with_resolved_uri.cache_clear()
+
+
 @pytest.mark.parametrize("native", ["false", "true"])
 def test_mlflow_uc_client_aliases_and_tags(
     sandbox: SandboxServer, sdk: WorkspaceClient, native: str, monkeypatch: pytest.MonkeyPatch
